@@ -1,0 +1,1 @@
+"""Speech engines behind three small protocols: Recognizer, Translator, Synthesizer."""
