@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 
-from dubber import __version__
+from dubber import __version__, cli_dub
 from dubber.cli_models import app as models_app
 from dubber.cli_options import (
     ComputeTypeOption,
@@ -33,6 +33,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+app.command()(cli_dub.dub)
+app.command()(cli_dub.demo)
 app.add_typer(models_app, name="models", help="List, pull, import, verify and remove models.")
 
 

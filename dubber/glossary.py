@@ -1,0 +1,53 @@
+"""Terms that translation must keep or force: team and player names, brands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dubber.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Source term -> required target term (the same term when it is to be kept)."""
+
+    terms: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary:
+        """Read a TSV: `source<TAB>target`, or just `source` to keep it unchanged; # comments."""
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise UsageError(f"glossary not found: {path}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"glossary {path} is not UTF-8 text") from None
+        terms = {}
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            source, _, target = line.partition("\t")
+            if not source.strip():
+                raise UsageError(f"{path}:{number}: empty source term")
+            terms[source.strip()] = target.strip() or source.strip()
+        return cls(terms)
+
+    def _pattern(self, term: str) -> re.Pattern[str]:
+        return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+
+    def prepare(self, source: str) -> str:
+        """The source with each glossary term already in its target form, which translators
+        copy through as a name."""
+        for term, target in self.terms.items():
+            source = self._pattern(term).sub(target, source)
+        return source
+
+    def missing(self, source: str, translation: str) -> list[str]:
+        """Target terms the translation should contain but does not."""
+        return [
+            target
+            for term, target in self.terms.items()
+            if self._pattern(term).search(source) and not self._pattern(target).search(translation)
+        ]

@@ -1,0 +1,91 @@
+"""The engines a dub or a live session needs, loaded once and shared by every input."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dubber.engines.base import Recognizer, Translator
+from dubber.engines.select import choose_recognizer, load_synthesizer, load_translator
+from dubber.errors import UsageError
+from dubber.settings import RuntimeOptions
+from dubber.store import Store
+from dubber.voices import VoiceBank
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_CHECK_SECONDS = 30
+LANGUAGE_CHECK_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """What the user asked for; None or 'auto' means the best installed."""
+
+    asr_model: str | None = None
+    translator: str = "auto"
+    mt_model: str | None = None
+    voice: str | None = None
+    match_voice_to_pitch: bool = True
+
+
+@dataclass
+class PipelineEngines:
+    """A recogniser, a translator and the voices, plus a language detector when one exists."""
+
+    asr_model: str
+    recognizer: Recognizer
+    translator: Translator
+    voices: VoiceBank
+    detector: Recognizer | None = None
+
+    @classmethod
+    def load(
+        cls,
+        store: Store,
+        runtime: RuntimeOptions,
+        choice: EngineChoice,
+        source_language: str = "en",
+        target_language: str = "es",
+    ) -> PipelineEngines:
+        """Load every engine once (and warm the voices up by calibrating their speaking rate)."""
+        from dubber.engines.whisper import WhisperRecognizer
+
+        asr_model = choice.asr_model or choose_recognizer(store, source_language).model_id
+        recognizer = WhisperRecognizer(store.path(asr_model), runtime)
+        translator = load_translator(
+            store, choice.translator, source_language, target_language, runtime, choice.mt_model
+        )
+        synthesizer, voice_id = load_synthesizer(store, choice.voice, target_language, runtime)
+        voices = VoiceBank.build(
+            synthesizer, voice_id, choice.match_voice_to_pitch, store.home / "calibration"
+        )
+        detector = recognizer if recognizer.multilingual else _multilingual_detector(store, runtime)
+        return cls(asr_model, recognizer, translator, voices, detector)
+
+    def check_language(self, audio: np.ndarray, media: Path, expected: str = "en") -> None:
+        """Refuse speech that is clearly not in the expected language (when a detector exists)."""
+        if self.detector is None:
+            log.info("no multilingual Whisper model installed: spoken language not checked")
+            return
+        language, probability = self.detector.detect_language(
+            audio[: LANGUAGE_CHECK_SECONDS * 16000]
+        )
+        if language != expected and probability >= LANGUAGE_CHECK_CONFIDENCE:
+            raise UsageError(
+                f"{media}: the speech is in '{language}' (p={probability:.2f}), not '{expected}';"
+                " dubber dubs English speech"
+            )
+
+
+def _multilingual_detector(store: Store, runtime: RuntimeOptions) -> Recognizer | None:
+    from dubber.engines.whisper import WhisperRecognizer
+
+    for manifest in store.catalogue.all():
+        multilingual = len(manifest.source_languages) > 1
+        if manifest.kind == "asr" and multilingual and store.is_installed(manifest.id):
+            return WhisperRecognizer(store.path(manifest.id), runtime)
+    return None

@@ -1,0 +1,98 @@
+"""Timing decisions on a real voice (espeak-ng: fast and deterministic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dubber.audio import time_stretch
+from dubber.engines.base import Hypothesis
+from dubber.engines.espeak import EspeakSynthesizer
+from dubber.fit import DurationModel, FitRules, choose_hypothesis, fit_speech
+from dubber.mix import Background, MixRules, duck_gain, mix, place_clips
+
+SENTENCE = (
+    "El presidente anunció esta tarde un nuevo plan de inversiones para las carreteras del país."
+)
+
+
+@pytest.fixture(scope="module")
+def voice() -> EspeakSynthesizer:
+    return EspeakSynthesizer("es")
+
+
+@pytest.fixture(scope="module")
+def durations(voice) -> DurationModel:
+    return DurationModel.calibrate(voice)
+
+
+def test_duration_model_predicts_the_voice_within_a_fifth(voice, durations):
+    for text in ("Hola a todos.", SENTENCE, SENTENCE + " " + SENTENCE):
+        actual = voice.synthesize(text).duration
+        assert durations.predict(text) == pytest.approx(actual, rel=0.2)
+
+
+def test_choose_hypothesis_prefers_the_adequate_one_that_fits(durations):
+    long = Hypothesis(SENTENCE, -0.10)
+    short = Hypothesis("El presidente anunció un plan de carreteras.", -0.25)
+    poor = Hypothesis("Plan.", -2.0)
+    slot = durations.predict(short.text) * 1.05
+    assert choose_hypothesis([long, short, poor], slot, durations.predict) == short
+    assert choose_hypothesis([long, short, poor], 60.0, durations.predict) == long
+
+
+def test_short_lines_keep_natural_speed(voice):
+    natural = voice.synthesize("Buenas noches.").duration
+    fitted = fit_speech(
+        "Buenas noches.", voice, slot=natural * 2, window=natural * 3, stretch=time_stretch
+    )
+    assert (fitted.fit, fitted.rate, fitted.stretch) == ("natural", 1.0, 1.0)
+    assert fitted.duration == pytest.approx(natural, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("slot_share", "window_share", "expected"),
+    [
+        (0.92, 0.92, "rate"),
+        (0.6, 0.95, "borrowed"),
+        (0.5, 0.7, "stretched"),
+        (0.3, 0.4, "overflow"),
+    ],
+)
+def test_remedies_apply_in_order_and_never_pass_the_window(
+    voice, slot_share, window_share, expected
+):
+    rules = FitRules()
+    natural = voice.synthesize(SENTENCE).duration
+    slot, window = natural * slot_share, natural * window_share
+    fitted = fit_speech(SENTENCE, voice, slot, window, time_stretch, rules)
+    assert fitted.fit == expected
+    assert fitted.duration <= window + 1e-3
+    assert 1.0 <= fitted.rate <= rules.max_rate
+    assert 1.0 <= fitted.stretch <= rules.max_stretch
+    if expected in ("rate", "borrowed"):
+        assert fitted.stretch == 1.0
+
+
+def test_ducking_ramps_down_before_speech_and_back_up_after():
+    rate = 1000
+    rules = MixRules(duck_db=-20.0, ramp=0.2)
+    gain = duck_gain([(1.0, 2.0)], 3 * rate, rate, rules)
+    assert gain[int(0.5 * rate)] == pytest.approx(1.0)
+    assert gain[int(1.0 * rate) : int(2.0 * rate)].max() == pytest.approx(0.1, rel=0.05)
+    assert gain[int(2.6 * rate)] == pytest.approx(1.0)
+    assert np.all(np.abs(np.diff(gain)) < 0.02), "gain changes smoothly"
+
+
+def test_mix_modes():
+    rate = 1000
+    original = np.full((2 * rate, 2), 0.5, np.float32)
+    dub = place_clips([(0.5, np.full(rate // 2, 0.25, np.float32))], 2 * rate, rate)
+    regions = [(0.5, 1.0)]
+    keep = mix(original, dub, regions, rate, MixRules(Background.keep))
+    none = mix(original, dub, regions, rate, MixRules(Background.none))
+    ducked = mix(original, dub, regions, rate, MixRules(Background.duck))
+    assert keep.shape == original.shape
+    assert keep[int(0.75 * rate), 0] == pytest.approx(0.75)
+    assert none[int(0.25 * rate), 0] == 0 and none[int(0.75 * rate), 1] == pytest.approx(0.25)
+    assert ducked[int(0.75 * rate), 0] < 0.35 and ducked[int(1.8 * rate), 0] == pytest.approx(0.5)
