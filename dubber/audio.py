@@ -7,6 +7,7 @@ import numpy as np
 from dubber.media import ffmpeg_pcm_arguments, run_ffmpeg
 
 SILENCE_DB = -120.0
+YIN_THRESHOLD = 0.15
 MAX_PITCH_FRAMES = 40  # frames analysed per call, spread evenly: enough for a stable median
 
 
@@ -39,13 +40,16 @@ def estimate_pitch(samples: np.ndarray, sample_rate: int) -> float | None:
     return float(np.median(pitches)) if len(pitches) >= 5 else None
 
 
-def _yin_lag(chunk: np.ndarray, frame: int, min_lag: int, max_lag: int, threshold: float = 0.15):  # noqa: ANN202
-    """The first lag whose cumulative-mean-normalised difference dips under `threshold`."""
+def _yin_lag(chunk: np.ndarray, frame: int, min_lag: int, max_lag: int) -> int | None:
+    """The first lag whose cumulative-mean-normalised difference dips under YIN_THRESHOLD."""
     head = chunk[:frame]
+    energy = np.concatenate(([0.0], np.cumsum(chunk**2)))
     lags = np.arange(1, max_lag + 1)
-    difference = np.array([np.sum((head - chunk[lag : lag + frame]) ** 2) for lag in lags])
+    shifted = energy[lags + frame] - energy[lags]
+    cross = np.correlate(chunk[1 : frame + max_lag], head, mode="valid")[:max_lag]
+    difference = energy[frame] + shifted - 2 * cross
     normalised = difference * lags / np.maximum(np.cumsum(difference), 1e-12)
-    below = np.flatnonzero(normalised[min_lag - 1 :] < threshold)
+    below = np.flatnonzero(normalised[min_lag - 1 :] < YIN_THRESHOLD)
     if below.size == 0:
         return None
     index = below[0] + min_lag - 1

@@ -49,7 +49,7 @@ def summary_table(reports: list[DubReport]) -> Table:
             report.outputs.media.name,
             f"{duration:.1f}s",
             *(f"{t:.1f}s" for t in times),
-            f"{sum(times) / duration:.2f}",
+            f"{report.real_time_factor:.2f}",
             str(len(report.document.utterances)),
             f"{report.count('rate') + report.count('borrowed')}",
             f"{report.count('stretched')} (max {report.max_speedup:.2f}x)",

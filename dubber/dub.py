@@ -2,13 +2,15 @@
 
 decode -> recognise (+VAD, words) -> utterances -> translate (n-best) -> choose by length ->
 speak -> fit to slots -> duck and mix -> mux, plus SRT/VTT and the dub document (JSON).
-Recognition runs in its own thread so translation and speech start while it continues.
+Recognition runs in its own thread: translation and the first take of each line's speech happen
+while it goes on. Audio tracks live on disk, so memory stays flat with input length.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -18,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.audio import estimate_pitch, resample, time_stretch
+from dubber.audio import estimate_pitch, time_stretch
 from dubber.engines.base import Speech, Synthesizer, Word
 from dubber.errors import UsageError
-from dubber.fit import FitRules, choose_hypothesis, fit_speech
+from dubber.fit import FitRules, choose_hypothesis, first_rate, fit_speech
 from dubber.fsutil import atomic_path, atomic_write_text
 from dubber.glossary import Glossary
 from dubber.media import ASR_SAMPLE_RATE, SubtitleTrack, decode_audio, mux_dub, probe
-from dubber.mix import MixRules, mix, place_clips
+from dubber.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
 from dubber.pipeline import PipelineEngines
 from dubber.subtitles import Cue, format_srt, format_vtt, parse_srt
 from dubber.transcript import DubDocument, GroupingRules, Utterance, group_words
@@ -33,9 +35,10 @@ from dubber.transcript import DubDocument, GroupingRules, Utterance, group_words
 log = logging.getLogger(__name__)
 
 STAGES = ("recognise", "translate", "speak", "mix")
-MAX_CHANNELS = 2
-MIX_RATE = 48000
+TRANSLATION_BATCH = 16
 _DONE = object()
+
+Progress = Callable[[str, float, float | None], None]  # stage, completed, total
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ class DubReport:
     seconds: dict[str, float] = field(default_factory=dict)
     synthesized: int = 0
     reused: int = 0
+    wall_seconds: float = 0.0
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time of the whole job over the input's duration (stages overlap)."""
+        return self.wall_seconds / self.document.duration
 
     def count(self, fit: str) -> int:
         """Utterances fitted the given way (natural, rate, borrowed, stretched, overflow)."""
@@ -99,8 +108,9 @@ class DubReport:
         """Largest rate x stretch applied to any utterance."""
         return max((u.rate * u.stretch for u in self.document.utterances), default=1.0)
 
-
-Progress = Callable[[str, float, float | None], None]  # stage, completed, total
+    def add_time(self, stage: str, seconds: float) -> None:
+        """Count `seconds` towards a stage."""
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
 class Dubber:
@@ -113,62 +123,71 @@ class Dubber:
 
     def dub(self, media: Path, outputs: OutputPaths, progress: Progress) -> DubReport:
         """Dub one file into `outputs`; nothing is written there unless the whole job succeeds."""
+        began = time.perf_counter()
         info = probe(media)
         if not info.has_audio:
             raise UsageError(f"{media} has no audio stream to dub")
         work = WorkFolder(self.work_root, media)
-        report = DubReport(outputs, self._document(media, info.duration, work, progress))
-        report.seconds["recognise"] = self._timer.pop("recognise", 0.0)
-        report.seconds["translate"] = self._timer.pop("translate", 0.0)
-        if not report.document.utterances:
-            raise UsageError(f"no speech found in {media}")
-        started = time.perf_counter()
-        clips = self._speak(report, work, info.duration, progress)
-        report.seconds["speak"] = time.perf_counter() - started
-        started = time.perf_counter()
-        self._write(media, report, clips, progress)
-        report.seconds["mix"] = time.perf_counter() - started
-        return report
-
-    _timer: dict[str, float]
-
-    # -- recognition and translation ------------------------------------------------------------
-
-    def _document(
-        self, media: Path, duration: float, work: WorkFolder, progress: Progress
-    ) -> DubDocument:
-        self._timer = {}
-        opts = self.options
-        if opts.transcript:
-            return DubDocument.load(opts.transcript)
-        if opts.from_srt:
-            return self._from_srt(media, duration)
-        if opts.resume and (saved := work.load_document()):
-            log.info("resuming: reusing recognition and translation from %s", work.path)
-            return saved
         document = DubDocument(
             media=str(media),
-            duration=duration,
-            source_language=opts.source_language,
-            target_language=opts.target_language,
+            duration=info.duration,
+            source_language=self.options.source_language,
+            target_language=self.options.target_language,
             asr_model=self.engines.asr_model,
             translator=self.engines.translator.name,
             voice=self.engines.voices.describe(),
         )
+        report = DubReport(outputs, document)
+        report.document = self._utterances(media, report, work, progress)
+        if not report.document.utterances:
+            raise UsageError(f"no speech found in {media}")
+        started = time.perf_counter()
+        track = DubTrack(work.path / "dub.f32", info.duration, self.engines.voices.sample_rate)
+        self._speak(report, work, track, progress)
+        report.add_time("speak", time.perf_counter() - started)
+        started = time.perf_counter()
+        self._write(media, report, work, track.close(), progress)
+        report.add_time("mix", time.perf_counter() - started)
+        report.wall_seconds = time.perf_counter() - began
+        return report
+
+    # -- recognition and translation ------------------------------------------------------------
+
+    def _utterances(
+        self, media: Path, report: DubReport, work: WorkFolder, progress: Progress
+    ) -> DubDocument:
+        """The document to speak: edited, from subtitles, resumed, or recognised and translated."""
+        opts = self.options
+        if opts.transcript:
+            return DubDocument.load(opts.transcript)
+        if opts.from_srt:
+            report.document.translator = f"subtitles:{opts.from_srt.name}"
+            report.document.utterances = _utterances_from_srt(
+                opts.from_srt, report.document.duration
+            )
+            return report.document
+        if opts.resume and (saved := work.load_document()):
+            log.info("resuming: reusing recognition and translation from %s", work.path)
+            return saved
         audio = decode_audio(media)
         self.engines.check_language(audio, media)
-        translated = self._recognise_and_translate(audio, duration, progress)
-        document.utterances = list(translated)
-        self._estimate_pitch(audio, document.utterances)
-        work.save_document(document)
-        return document
+        for u in self._recognise_and_translate(audio, report, progress):
+            started = time.perf_counter()
+            begin, end = int(u.start * ASR_SAMPLE_RATE), int(u.end * ASR_SAMPLE_RATE)
+            u.pitch_hz = estimate_pitch(audio[begin:end], ASR_SAMPLE_RATE)
+            self._first_take(u, work, report)
+            report.document.utterances.append(u)
+            report.add_time("speak", time.perf_counter() - started)
+        work.save_document(report.document)
+        return report.document
 
     def _recognise_and_translate(
-        self, audio: np.ndarray, duration: float, progress: Progress
+        self, audio: np.ndarray, report: DubReport, progress: Progress
     ) -> Iterator[Utterance]:
         """Recognition in a thread feeding utterances to translation here, batch by batch."""
-        handoff: queue.Queue = queue.Queue(maxsize=64)
+        handoff: queue.Queue = queue.Queue(maxsize=4 * TRANSLATION_BATCH)
         failure: list[BaseException] = []
+        duration = report.document.duration
 
         def recognise() -> None:
             started = time.perf_counter()
@@ -186,173 +205,160 @@ class Dubber:
             except BaseException as error:  # handed to the main thread
                 failure.append(error)
             finally:
-                self._timer["recognise"] = time.perf_counter() - started
+                report.add_time("recognise", time.perf_counter() - started)
                 handoff.put(_DONE)
 
-        thread = threading.Thread(target=recognise, name="dubber-asr", daemon=True)
-        thread.start()
-        done = False
-        count = 0
+        threading.Thread(target=recognise, name="dubber-asr", daemon=True).start()
+        done, count = False, 0
         while not done:
             batch = [handoff.get()]
-            while not handoff.empty() and len(batch) < 16:
+            while not handoff.empty() and len(batch) < TRANSLATION_BATCH:
                 batch.append(handoff.get())
             if batch[-1] is _DONE:
                 batch.pop()
                 done = True
             if batch:
                 started = time.perf_counter()
-                yield from self._translate(batch)
-                self._timer["translate"] = self._timer.get("translate", 0.0) + (
-                    time.perf_counter() - started
-                )
+                self._translate(batch)
+                report.add_time("translate", time.perf_counter() - started)
                 count += len(batch)
                 progress("translate", count, None)
-        thread.join()
+                yield from batch
         if failure:
             raise failure[0]
 
-    def _translate(self, batch: list[Utterance]) -> list[Utterance]:
+    def _translate(self, batch: list[Utterance]) -> None:
         glossary = self.options.glossary
         sources = [glossary.prepare(u.source) if glossary else u.source for u in batch]
         results = self.engines.translator.translate(sources, num_hypotheses=self.options.nbest)
         for utterance, result in zip(batch, results, strict=True):
             utterance.hypotheses = list(result.hypotheses)
-        return batch
-
-    def _estimate_pitch(self, audio: np.ndarray, utterances: list[Utterance]) -> None:
-        for u in utterances:
-            begin, end = int(u.start * ASR_SAMPLE_RATE), int(u.end * ASR_SAMPLE_RATE)
-            u.pitch_hz = estimate_pitch(audio[begin:end], ASR_SAMPLE_RATE)
-
-    def _from_srt(self, media: Path, duration: float) -> DubDocument:
-        path = self.options.from_srt
-        try:
-            cues = parse_srt(Path(path).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            raise UsageError(f"cannot read subtitles {path}: {error}") from None
-        utterances = [
-            Utterance(i, c.start, min(c.end, duration), "", translation=c.text)
-            for i, c in enumerate(cues)
-            if c.start < duration
-        ]
-        return DubDocument(
-            media=str(media),
-            duration=duration,
-            source_language=self.options.source_language,
-            target_language=self.options.target_language,
-            translator=f"subtitles:{Path(path).name}",
-            voice=self.engines.voices.describe(),
-            utterances=utterances,
-        )
 
     # -- speech and fitting ---------------------------------------------------------------------
 
+    def _voice(self, u: Utterance, work: WorkFolder, report: DubReport) -> _CachedVoice:
+        """The line's voice (by the speaker's pitch), with its translation chosen by length."""
+        synthesizer, voice_id, predict = self.engines.voices.for_pitch(u.pitch_hz)
+        if u.hypotheses and not u.translation:
+            u.translation = choose_hypothesis(u.hypotheses, u.slot, predict, self.options.fit).text
+        u.voice = voice_id
+        return _CachedVoice(synthesizer, voice_id, predict, work, report)
+
+    def _first_take(self, u: Utterance, work: WorkFolder, report: DubReport) -> None:
+        """Speak a line as soon as it is translated, at the rate its predicted length calls for
+        (cached, so fitting later finds it), while recognition continues."""
+        voice = self._voice(u, work, report)
+        voice.synthesize(u.translation, rate=first_rate(voice.predict(u.translation), u.slot))
+
     def _speak(
-        self, report: DubReport, work: WorkFolder, duration: float, progress: Progress
-    ) -> list[tuple[float, np.ndarray]]:
-        """Choose each translation by length, synthesise it (cached) and fit it to its slot."""
+        self, report: DubReport, work: WorkFolder, track: DubTrack, progress: Progress
+    ) -> None:
+        """Fit each line into its slot (re-speaking faster where needed) and place it."""
         utterances = report.document.utterances
-        rules = self.options.fit
-        clips = []
-        previous_end = 0.0
+        rules, glossary = self.options.fit, self.options.glossary
+        previous_end = None
         for position, u in enumerate(utterances):
-            synthesizer, voice_id, predictor = self.engines.voices.for_pitch(u.pitch_hz)
-            if u.hypotheses and not u.translation:
-                u.translation = choose_hypothesis(u.hypotheses, u.slot, predictor, rules).text
-            if self.options.glossary and (
-                missing := self.options.glossary.missing(u.source, u.translation)
-            ):
-                log.warning("utterance %d: glossary terms not in translation: %s", u.index, missing)
+            voice = self._voice(u, work, report)
+            if glossary and (missing := glossary.missing(u.source, u.translation)):
+                log.warning(
+                    "line %d: glossary terms missing from the translation: %s", u.index, missing
+                )
             following = (
-                utterances[position + 1].start if position + 1 < len(utterances) else duration
+                utterances[position + 1].start
+                if position + 1 < len(utterances)
+                else report.document.duration
             )
-            start = max(u.start, previous_end + rules.gap if position else u.start)
+            start = u.start if previous_end is None else max(u.start, previous_end + rules.gap)
             window = max(following - rules.gap - start, 0.05)
-            cached = _CachedVoice(synthesizer, voice_id, work, report)
-            fitted = fit_speech(u.translation, cached, u.slot, window, time_stretch, rules)
-            u.voice, u.rate, u.stretch, u.fit = (
-                voice_id,
-                round(fitted.rate, 3),
-                round(fitted.stretch, 3),
-                fitted.fit,
+            fitted = fit_speech(
+                u.translation,
+                voice,
+                u.slot,
+                window,
+                time_stretch,
+                rules,
+                voice.predict(u.translation),
             )
-            u.natural_duration = round(fitted.natural_duration, 3)
-            u.placed_start = round(start, 3)
-            u.placed_end = round(start + fitted.duration, 3)
+            u.rate, u.stretch, u.fit = fitted.rate, round(fitted.stretch, 3), fitted.fit
+            u.placed_start, u.placed_end = round(start, 3), round(start + fitted.duration, 3)
             previous_end = u.placed_end
-            clips.append((start, fitted.samples))
+            track.add(start, fitted.samples)
             progress("speak", position + 1, len(utterances))
-        return clips
 
     # -- output ---------------------------------------------------------------------------------
 
     def _write(
-        self,
-        media: Path,
-        report: DubReport,
-        clips: list[tuple[float, np.ndarray]],
-        progress: Progress,
+        self, media: Path, report: DubReport, work: WorkFolder, voice: RawAudio, progress: Progress
     ) -> None:
+        """Mux the media, then move subtitles and the document into place beside it."""
         document, outputs, opts = report.document, report.outputs, self.options
-        voice_rate = self.engines.voices.sample_rate
-        info = probe(media)
-        channels = min(info.audio_channels or 1, MAX_CHANNELS)
-        rate = (
-            max(info.audio_sample_rate or MIX_RATE, voice_rate) if not info.has_video else MIX_RATE
-        )
-        original = decode_audio(media, rate, channels=channels)
-        if original.ndim == 1:
-            original = original[:, None]
-        track_length = int(np.ceil(len(original) * voice_rate / rate))
-        dub = resample(place_clips(clips, track_length, voice_rate), voice_rate, rate)
-        dub = np.pad(dub, (0, max(len(original) - len(dub), 0)))[: len(original)]
         regions = [(u.placed_start, u.placed_end) for u in document.utterances]
-        mixed = mix(original, dub, regions, rate, opts.mix)
-        progress("mix", 1, 2)
-        cues = {
-            opts.source_language: [
-                Cue(u.start, u.end, u.source) for u in document.utterances if u.source
-            ],
-            opts.target_language: [
-                Cue(u.placed_start, max(u.placed_end, u.start + 0.5), u.translation)
-                for u in document.utterances
-            ],
-        }
-        for name, path in outputs.subtitles.items():
+        gain = write_gain(work.path / "gain.f32", duck_gain(regions, document.duration, opts.mix))
+        staged = {name: work.path / f"staged.{name}" for name in outputs.subtitles}
+        cues = _cues(document, opts)
+        for name, path in staged.items():
             language, ext = name.split(".")
-            if cues[language]:
-                text = format_srt(cues[language]) if ext == "srt" else format_vtt(cues[language])
-                atomic_write_text(path, text)
+            atomic_write_text(path, (format_srt if ext == "srt" else format_vtt)(cues[language]))
         tracks = [
-            SubtitleTrack(outputs.subtitles[f"{lang}.srt"], lang)
+            SubtitleTrack(staged[f"{lang}.srt"], lang)
             for lang in (opts.target_language, opts.source_language)
             if cues[lang]
         ]
+        progress("mix", 1, 2)
         mux_dub(
-            media,
-            mixed,
-            rate,
-            outputs.media,
-            opts.target_language,
-            tracks,
-            keep_original_audio=opts.keep_original_audio,
-            source_language=opts.source_language,
-        )
+            media, voice, gain, outputs.media, opts.target_language, tracks,
+            keep_original_audio=opts.keep_original_audio, source_language=opts.source_language,
+        )  # fmt: skip
+        for name, path in staged.items():
+            os.replace(path, outputs.subtitles[name])
         document.save(outputs.document)
+        for scratch in (voice.path, gain.path):
+            scratch.unlink(missing_ok=True)
         progress("mix", 2, 2)
+
+
+def _cues(document: DubDocument, options: DubOptions) -> dict[str, list[Cue]]:
+    """Source subtitles at the original timing; target subtitles where the dub speaks them."""
+    utterances = document.utterances
+    target = []
+    for u, following in zip(utterances, [*utterances[1:], None], strict=True):
+        end = max(u.placed_end, u.start + 0.5)
+        limit = following.placed_start if following else document.duration
+        target.append(Cue(u.placed_start, min(end, limit), u.translation))
+    return {
+        options.source_language: [Cue(u.start, u.end, u.source) for u in utterances if u.source],
+        options.target_language: target,
+    }
+
+
+def _utterances_from_srt(path: Path, duration: float) -> list[Utterance]:
+    try:
+        cues = parse_srt(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"cannot read subtitles {path}: {error}") from None
+    return [
+        Utterance(i, c.start, min(c.end, duration), "", translation=c.text)
+        for i, c in enumerate(cues)
+        if c.start < duration
+    ]
 
 
 class _CachedVoice:
     """A synthesizer whose results are kept in the work folder, keyed by voice, rate and text."""
 
     def __init__(
-        self, synthesizer: Synthesizer, voice_id: str, work: WorkFolder, report: DubReport
+        self,
+        synthesizer: Synthesizer,
+        voice_id: str,
+        predict: Callable[[str], float],
+        work: WorkFolder,
+        report: DubReport,
     ) -> None:
         self._synthesizer = synthesizer
         self._voice = voice_id
         self._work = work
         self._report = report
+        self.predict = predict
         self.name = synthesizer.name
         self.language = synthesizer.language
         self.sample_rate = synthesizer.sample_rate
@@ -400,6 +406,5 @@ class WorkFolder:
 
     def save_clip(self, key: str, samples: np.ndarray) -> None:
         """Store a clip atomically."""
-        target = self._clip_path(key)
-        with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+        with atomic_path(self._clip_path(key)) as tmp, open(tmp, "wb") as handle:
             np.save(handle, samples.astype(np.float32))

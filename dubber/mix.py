@@ -1,14 +1,19 @@
-"""The dub track and its mix with the original sound: ducking with smooth ramps."""
+"""The dub track and the gain the original sound gets under it (ducking with smooth ramps).
+
+Both are written to disk as raw float32 so that memory stays flat however long the input is;
+ffmpeg does the mixing itself (see `dubber.media.mux_dub`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
-_ENVELOPE_RATE = 100  # gain envelope frames per second
+GAIN_RATE = 1000  # gain envelope samples per second
 
 
 class Background(str, Enum):
@@ -28,51 +33,57 @@ class MixRules:
     ramp: float = 0.25
 
 
-def place_clips(
-    clips: Iterable[tuple[float, np.ndarray]], length: int, sample_rate: int
-) -> np.ndarray:
-    """A silent track of `length` samples with each (start seconds, samples) clip added in."""
-    track = np.zeros(length, np.float32)
-    for start, samples in clips:
-        begin = min(max(int(round(start * sample_rate)), 0), length)
-        piece = samples[: length - begin]
-        track[begin : begin + len(piece)] += piece
-    return track
+@dataclass(frozen=True)
+class RawAudio:
+    """Mono float32 samples in a raw file, and their rate."""
+
+    path: Path
+    sample_rate: int
+
+
+class DubTrack:
+    """The dub voice track of a whole input, on disk; clips are added where they are placed."""
+
+    def __init__(self, path: Path, duration: float, sample_rate: int) -> None:
+        self.audio = RawAudio(path, sample_rate)
+        length = max(int(np.ceil(duration * sample_rate)), 1)
+        self._samples = np.memmap(path, dtype="<f4", mode="w+", shape=(length,))
+
+    def add(self, start: float, samples: np.ndarray) -> None:
+        """Mix a clip in at `start` seconds (cut at the end of the track)."""
+        begin = min(max(int(round(start * self.audio.sample_rate)), 0), len(self._samples))
+        piece = samples[: len(self._samples) - begin]
+        self._samples[begin : begin + len(piece)] += piece
+
+    def close(self) -> RawAudio:
+        """Flush to disk and hand the file over."""
+        self._samples.flush()
+        del self._samples
+        return self.audio
 
 
 def duck_gain(
-    regions: Iterable[tuple[float, float]], length: int, sample_rate: int, rules: MixRules
+    regions: Iterable[tuple[float, float]], duration: float, rules: MixRules
 ) -> np.ndarray:
-    """Per-sample gain for the original: `duck_db` inside regions, 0 dB outside, linear ramps.
-
-    Each ramp ends as the region starts and begins as it ends, so speech is never masked.
-    """
-    frames = int(np.ceil(length / sample_rate * _ENVELOPE_RATE)) + 1
-    mask = np.zeros(frames)
+    """Gain of the original at GAIN_RATE: 1 outside the regions, `duck_db` inside, linear ramps
+    that end as a region starts and begin as it ends; all 1 to keep, all 0 for none."""
+    length = int(np.ceil(duration * GAIN_RATE)) + 1
+    if rules.background is Background.keep:
+        return np.ones(length, np.float32)
+    if rules.background is Background.none:
+        return np.zeros(length, np.float32)
+    mask = np.zeros(length)
     half = rules.ramp / 2
     for start, end in regions:
-        lo = max(int((start - half) * _ENVELOPE_RATE), 0)
-        hi = min(int(np.ceil((end + half) * _ENVELOPE_RATE)), frames)
+        lo = max(int((start - half) * GAIN_RATE), 0)
+        hi = min(int(np.ceil((end + half) * GAIN_RATE)), length)
         mask[lo:hi] = 1.0
-    width = max(int(rules.ramp * _ENVELOPE_RATE), 1)
+    width = max(int(rules.ramp * GAIN_RATE), 1)
     smooth = np.convolve(mask, np.ones(width) / width, mode="same")
-    gain_frames = 10 ** (rules.duck_db * smooth / 20)
-    times = np.arange(length) / sample_rate
-    return np.interp(times, np.arange(frames) / _ENVELOPE_RATE, gain_frames).astype(np.float32)
+    return (10 ** (rules.duck_db * smooth / 20)).astype(np.float32)
 
 
-def mix(
-    original: np.ndarray,
-    dub: np.ndarray,
-    regions: Iterable[tuple[float, float]],
-    sample_rate: int,
-    rules: MixRules = MixRules(),
-) -> np.ndarray:
-    """Mix a mono dub track over the original (samples x channels); same shape as the original."""
-    if rules.background is Background.none:
-        background = np.zeros_like(original)
-    elif rules.background is Background.keep:
-        background = original
-    else:
-        background = original * duck_gain(regions, len(original), sample_rate, rules)[:, None]
-    return (background + dub[:, None]).astype(np.float32)
+def write_gain(path: Path, gain: np.ndarray) -> RawAudio:
+    """Store a gain envelope as raw float32 for ffmpeg."""
+    gain.astype("<f4").tofile(path)
+    return RawAudio(path, GAIN_RATE)

@@ -34,7 +34,6 @@ class Utterance:
     pitch_hz: float | None = None
     rate: float = 1.0
     stretch: float = 1.0
-    natural_duration: float | None = None
     placed_start: float | None = None
     placed_end: float | None = None
     fit: str = ""

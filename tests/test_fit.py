@@ -8,8 +8,8 @@ import pytest
 from dubber.audio import time_stretch
 from dubber.engines.base import Hypothesis
 from dubber.engines.espeak import EspeakSynthesizer
-from dubber.fit import DurationModel, FitRules, choose_hypothesis, fit_speech
-from dubber.mix import Background, MixRules, duck_gain, mix, place_clips
+from dubber.fit import DurationModel, FitRules, choose_hypothesis, first_rate, fit_speech
+from dubber.mix import GAIN_RATE, Background, DubTrack, MixRules, duck_gain
 
 SENTENCE = (
     "El presidente anunció esta tarde un nuevo plan de inversiones para las carreteras del país."
@@ -74,25 +74,35 @@ def test_remedies_apply_in_order_and_never_pass_the_window(
         assert fitted.stretch == 1.0
 
 
+def test_first_rate_keeps_natural_speed_unless_the_line_is_predicted_long():
+    rules = FitRules(max_rate=1.2)
+    assert first_rate(predicted=2.0, slot=3.0, rules=rules) == 1.0
+    assert first_rate(predicted=3.1, slot=3.0, rules=rules) == 1.0
+    assert 1.0 < first_rate(predicted=3.3, slot=3.0, rules=rules) < 1.2
+    assert first_rate(predicted=9.0, slot=3.0, rules=rules) == 1.2
+
+
 def test_ducking_ramps_down_before_speech_and_back_up_after():
-    rate = 1000
     rules = MixRules(duck_db=-20.0, ramp=0.2)
-    gain = duck_gain([(1.0, 2.0)], 3 * rate, rate, rules)
-    assert gain[int(0.5 * rate)] == pytest.approx(1.0)
-    assert gain[int(1.0 * rate) : int(2.0 * rate)].max() == pytest.approx(0.1, rel=0.05)
-    assert gain[int(2.6 * rate)] == pytest.approx(1.0)
+    gain = duck_gain([(1.0, 2.0)], 3.0, rules)
+    at = lambda seconds: gain[int(seconds * GAIN_RATE)]  # noqa: E731
+    assert at(0.5) == pytest.approx(1.0)
+    assert gain[GAIN_RATE : 2 * GAIN_RATE].max() == pytest.approx(0.1, rel=0.05)
+    assert at(2.6) == pytest.approx(1.0)
     assert np.all(np.abs(np.diff(gain)) < 0.02), "gain changes smoothly"
 
 
-def test_mix_modes():
-    rate = 1000
-    original = np.full((2 * rate, 2), 0.5, np.float32)
-    dub = place_clips([(0.5, np.full(rate // 2, 0.25, np.float32))], 2 * rate, rate)
-    regions = [(0.5, 1.0)]
-    keep = mix(original, dub, regions, rate, MixRules(Background.keep))
-    none = mix(original, dub, regions, rate, MixRules(Background.none))
-    ducked = mix(original, dub, regions, rate, MixRules(Background.duck))
-    assert keep.shape == original.shape
-    assert keep[int(0.75 * rate), 0] == pytest.approx(0.75)
-    assert none[int(0.25 * rate), 0] == 0 and none[int(0.75 * rate), 1] == pytest.approx(0.25)
-    assert ducked[int(0.75 * rate), 0] < 0.35 and ducked[int(1.8 * rate), 0] == pytest.approx(0.5)
+def test_keep_and_none_backgrounds():
+    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(Background.keep)) == 1.0)
+    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(Background.none)) == 0.0)
+
+
+def test_dub_track_places_clips_on_disk(tmp_path):
+    track = DubTrack(tmp_path / "dub.f32", duration=2.0, sample_rate=1000)
+    track.add(0.5, np.full(300, 0.25, np.float32))
+    track.add(1.9, np.full(300, 0.5, np.float32))  # runs past the end: cut
+    audio = track.close()
+    samples = np.fromfile(audio.path, dtype="<f4")
+    assert len(samples) == 2000 and audio.sample_rate == 1000
+    assert samples[499] == 0 and samples[500] == 0.25 and samples[799] == 0.25 and samples[800] == 0
+    assert samples[-1] == 0.5

@@ -1,0 +1,88 @@
+"""Whole-job speed and memory of `dubber dub` on a long input (not a test).
+
+Builds, once, a video of N minutes whose sound track is ../shared/data/longform looped (a
+generated picture, copied as is by the dub), dubs it in this process, and prints the real-time
+factor of the whole job and of each stage, and the peak memory (RSS) of this process and of the
+ffmpeg children.
+
+Usage: python scripts/bench_dub.py [--minutes 10] [--voice ID] [--threads 2] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+from dubber.dub import STAGES, Dubber, DubOptions, OutputPaths
+from dubber.media import ffmpeg_binary, run_ffmpeg
+from dubber.pipeline import EngineChoice, PipelineEngines
+from dubber.settings import RuntimeOptions
+from dubber.store import Store
+
+LONGFORM = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "longform"
+    / "06-ibm-earnings-1min.wav"
+)
+
+
+def build_input(path: Path, minutes: float) -> Path:
+    """Picture + the long recording looped to `minutes`, as MP4 (H.264, AAC)."""
+    if not path.exists():
+        seconds = minutes * 60
+        run_ffmpeg([
+            "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}",
+            "-stream_loop", "-1", "-i", str(LONGFORM), "-t", str(seconds),
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-ar", "48000", "-shortest", "-y", str(path),
+        ])  # fmt: skip
+    return path
+
+
+def peak_rss_mb(who: int) -> float:
+    """Peak resident memory in MB (Linux reports kilobytes)."""
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--voice", default=None, help="voice id [default: best installed]")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    ffmpeg_binary()
+    media = build_input(args.work / f"input-{args.minutes:g}min.mp4", args.minutes)
+    store = Store()
+    started = time.perf_counter()
+    engines = PipelineEngines.load(
+        store, RuntimeOptions(threads=args.threads), EngineChoice(voice=args.voice)
+    )
+    load_seconds = time.perf_counter() - started
+    outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")
+    work_root = args.work / f"work-{time.time_ns()}"
+    report = Dubber(engines, DubOptions(), work_root).dub(media, outputs, lambda *_: None)
+    total, duration = report.wall_seconds, report.document.duration
+    result = {
+        "input_s": round(duration, 1),
+        "voice": engines.voices.describe(),
+        "load_s": round(load_seconds, 1),
+        "total_s": round(total, 1),
+        "rtf": round(total / duration, 3),
+        **{f"{stage}_rtf": round(report.seconds.get(stage, 0) / duration, 3) for stage in STAGES},
+        "lines": len(report.document.utterances),
+        "not_fit": report.count("overflow"),
+        "peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_SELF)),
+        "peak_rss_ffmpeg_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
