@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dubber.audio import estimate_pitch, time_stretch
-from dubber.engines.base import Speech, Synthesizer, Word
+from dubber.engines.base import Hypothesis, Speech, Synthesizer, Word
 from dubber.errors import UsageError
 from dubber.fit import FitRules, choose_hypothesis, first_rate, fit_speech
 from dubber.fsutil import atomic_path, atomic_write_text
@@ -228,11 +228,15 @@ class Dubber:
             raise failure[0]
 
     def _translate(self, batch: list[Utterance]) -> None:
-        glossary = self.options.glossary
-        sources = [glossary.prepare(u.source) if glossary else u.source for u in batch]
-        results = self.engines.translator.translate(sources, num_hypotheses=self.options.nbest)
-        for utterance, result in zip(batch, results, strict=True):
-            utterance.hypotheses = list(result.hypotheses)
+        glossary = self.options.glossary or Glossary({})
+        protected = [glossary.protect(u.source) for u in batch]
+        results = self.engines.translator.translate(
+            [text for text, _ in protected], num_hypotheses=self.options.nbest
+        )
+        for utterance, result, (_, terms) in zip(batch, results, protected, strict=True):
+            utterance.hypotheses = [
+                Hypothesis(glossary.restore(h.text, terms), h.score) for h in result.hypotheses
+            ]
 
     # -- speech and fitting ---------------------------------------------------------------------
 

@@ -8,6 +8,13 @@ from pathlib import Path
 
 from dubber.errors import UsageError
 
+_PLACEHOLDER_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _placeholder(index: int) -> str:
+    """A made-up word no dictionary holds, so rule-based and neural translators pass it on."""
+    return f"Zqx{_PLACEHOLDER_LETTERS[index]}"
+
 
 @dataclass(frozen=True)
 class Glossary:
@@ -37,12 +44,23 @@ class Glossary:
     def _pattern(self, term: str) -> re.Pattern[str]:
         return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
 
-    def prepare(self, source: str) -> str:
-        """The source with each glossary term already in its target form, which translators
-        copy through as a name."""
+    def protect(self, source: str) -> tuple[str, list[str]]:
+        """The source with each glossary term replaced by a placeholder word that translators
+        copy through unchanged, and the target terms in placeholder order."""
+        targets: list[str] = []
         for term, target in self.terms.items():
-            source = self._pattern(term).sub(target, source)
-        return source
+            pattern = self._pattern(term)
+            if pattern.search(source) and len(targets) < len(_PLACEHOLDER_LETTERS):
+                source = pattern.sub(_placeholder(len(targets)), source)
+                targets.append(target)
+        return source, targets
+
+    @staticmethod
+    def restore(translation: str, targets: list[str]) -> str:
+        """Put the target terms back where their placeholders came through."""
+        for index, target in enumerate(targets):
+            translation = re.sub(_placeholder(index), target, translation, flags=re.IGNORECASE)
+        return translation
 
     def missing(self, source: str, translation: str) -> list[str]:
         """Target terms the translation should contain but does not."""

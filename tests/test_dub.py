@@ -165,7 +165,7 @@ def test_post_edit_respeaks_only_the_changed_line(engines, news, dubbed, work, t
     assert outputs.media.is_file()
 
 
-def test_dub_from_spanish_subtitles(engines, news, tmp_path, work):
+def test_dub_from_spanish_subtitles_keeping_the_original_track(engines, news, tmp_path, work):
     media, spans = news
     srt = tmp_path / "subs.es.srt"
     srt.write_text(
@@ -174,12 +174,17 @@ def test_dub_from_spanish_subtitles(engines, news, tmp_path, work):
         encoding="utf-8",
     )
     outputs = OutputPaths.beside(tmp_path / "subs.es.mp4", "en", "es")
-    report = Dubber(engines, DubOptions(from_srt=srt), work).dub(media, outputs, quiet)
+    options = DubOptions(from_srt=srt, keep_original_audio=True)
+    report = Dubber(engines, options, work).dub(media, outputs, quiet)
     assert [u.translation for u in report.document.utterances] == [
         "Buenas noches.",
         "El equipo ganó el partido.",
     ]
     assert report.document.utterances[1].placed_start == pytest.approx(5.0, abs=1e-3)
+    with av.open(str(outputs.media)) as container:
+        languages = [s.metadata.get("language") for s in container.streams.audio]
+        assert languages == ["spa", "eng"]
+        assert container.streams.audio[0].disposition & av.stream.Disposition.default
 
 
 def test_audio_only_input_gives_audio_output(engines, shared_data, tmp_path, work):
