@@ -113,6 +113,12 @@ def dub(
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
     offline: OfflineOption = False,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."
+        ),
+    ] = None,
 ) -> None:
     """Dub video or audio files into Spanish, in sync, keeping the background sound."""
     from dubber.batch import collect_inputs, plan_outputs
@@ -148,7 +154,7 @@ def dub(
     )
     jobs = list(zip(inputs, plans, strict=True))
     store, runtime = open_store(offline), runtime_options(device, compute_type, threads)
-    run_dubs(jobs, options, choice, store, runtime)
+    run_dubs(jobs, options, choice, store, runtime, server)
 
 
 def run_dubs(
@@ -157,13 +163,20 @@ def run_dubs(
     choice: EngineChoice,
     store: Store,
     runtime: RuntimeOptions,
+    server: str | None = None,
 ) -> list[DubReport]:
-    """Load the engines once, dub every job with progress bars, then print the summary."""
+    """Load the engines once (or connect to a server), dub every job with progress bars, then
+    print the summary."""
     from dubber.dub import Dubber
     from dubber.pipeline import PipelineEngines
 
     with console.status("loading models and calibrating the voice"):
-        engines = PipelineEngines.load(store, runtime, choice, "en", options.target_language)
+        if server:
+            from dubber.serve.client import connect
+
+            engines = connect(server, store.home / "calibration")
+        else:
+            engines = PipelineEngines.load(store, runtime, choice, "en", options.target_language)
     dubber = Dubber(engines, options, store.home / "work")
     reports = []
     for media, outputs in jobs:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ffmpeg espeak-ng apertium-eng-spa libportaudio2)
+packages=(ffmpeg espeak-ng apertium-eng-spa libportaudio2 libpython3.11)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -22,5 +22,5 @@ python=${DUBBER_PYTHON:-/usr/bin/python3.11}
 [ -x "$python" ] || python=$(command -v python3)
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,offline,eval]"
+.venv/bin/python -m pip install -q -e ".[dev,offline,eval,serve]"
 echo "dubber is set up: .venv/bin/dubber --help"
