@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 
-from dubber import __version__, cli_dub
+from dubber import __version__, cli_bench, cli_dub, cli_eval, cli_live, cli_serve
 from dubber.cli_models import app as models_app
 from dubber.cli_options import (
     ComputeTypeOption,
@@ -35,6 +35,10 @@ app = typer.Typer(
 )
 app.command()(cli_dub.dub)
 app.command()(cli_dub.demo)
+app.command()(cli_live.live)
+app.command()(cli_serve.serve)
+app.add_typer(cli_eval.app, name="eval")
+app.command()(cli_bench.bench)
 app.add_typer(models_app, name="models", help="List, pull, import, verify and remove models.")
 
 
@@ -84,7 +88,7 @@ def _write_or_print(text: str, output: Path | None) -> None:
 def transcribe(
     media: Annotated[Path, typer.Argument(help="Audio or video file (anything ffmpeg reads).")],
     model: Annotated[
-        str | None, typer.Option(help="Whisper model id [default: best installed].")
+        str | None, typer.Option(help="Whisper model id \\[default: best installed].")
     ] = None,
     srt: Annotated[bool, typer.Option("--srt", help="Write SubRip subtitles.")] = False,
     vtt: Annotated[bool, typer.Option("--vtt", help="Write WebVTT subtitles.")] = False,
@@ -95,7 +99,7 @@ def transcribe(
         Path | None, typer.Option("-o", "--output", help="Write here instead of stdout.")
     ] = None,
     language: Annotated[
-        str | None, typer.Option(help="Spoken language [default: detect, or en].")
+        str | None, typer.Option(help="Spoken language \\[default: detect, or en].")
     ] = None,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
@@ -179,7 +183,9 @@ def speak(
     output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")],
     voice: Annotated[
         str | None,
-        typer.Option(help="Voice id: MODEL[:STYLE] or espeak[:VOICE] [default: best installed]."),
+        typer.Option(
+            help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE] \\[default: best installed]."
+        ),
     ] = None,
     rate: Annotated[
         float, typer.Option(min=0.5, max=2.0, help="Speaking rate (1.3 = 30 % faster).")

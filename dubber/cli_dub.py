@@ -10,13 +10,18 @@ import typer
 from rich.table import Table
 
 from dubber.cli_options import (
+    AsrModelOption,
     ComputeTypeOption,
     Device,
     DeviceOption,
+    MtModelOption,
     OfflineOption,
+    ServerOption,
     TargetLanguage,
     ThreadsOption,
     TranslatorEngine,
+    TranslatorOption,
+    VoiceOption,
     open_store,
     runtime_options,
 )
@@ -66,7 +71,9 @@ def dub(
     output: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="Output file (one input) or folder [default: beside the input]."
+            "-o",
+            "--output",
+            help="Output file (one input) or folder \\[default: beside the input].",
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
@@ -83,9 +90,7 @@ def dub(
     glossary: Annotated[
         Path | None, typer.Option(help="TSV of terms to keep or force: source<TAB>target.")
     ] = None,
-    voice: Annotated[
-        str | None, typer.Option(help="Voice id: MODEL[:STYLE] or espeak[:VOICE].")
-    ] = None,
+    voice: VoiceOption = None,
     voice_match: Annotated[
         VoiceMatch, typer.Option(help="Pick a male or female voice by the speaker's pitch.")
     ] = VoiceMatch.pitch,
@@ -101,11 +106,9 @@ def dub(
     max_rate: Annotated[
         float, typer.Option(min=1.0, max=2.0, help="Cap on the voice's own speed-up.")
     ] = 1.2,
-    asr_model: Annotated[str | None, typer.Option(help="Whisper model id.")] = None,
-    engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
-        TranslatorEngine.auto
-    ),
-    mt_model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    asr_model: AsrModelOption = None,
+    engine: TranslatorOption = TranslatorEngine.auto,
+    mt_model: MtModelOption = None,
     nbest: Annotated[
         int, typer.Option(min=1, max=16, help="Translation candidates to choose from by length.")
     ] = 4,
@@ -113,12 +116,7 @@ def dub(
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
     offline: OfflineOption = False,
-    server: Annotated[
-        str | None,
-        typer.Option(
-            help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."
-        ),
-    ] = None,
+    server: ServerOption = None,
 ) -> None:
     """Dub video or audio files into Spanish, in sync, keeping the background sound."""
     from dubber.batch import collect_inputs, plan_outputs

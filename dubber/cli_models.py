@@ -93,7 +93,7 @@ def import_(
     ],
     model_id: Annotated[
         str | None,
-        typer.Option("--id", help="Model id [default: from the folder's record or its files]."),
+        typer.Option("--id", help="Model id \\[default: from the folder's record or its files]."),
     ] = None,
 ) -> None:
     """Install a model from a local folder or archive (for machines without network)."""
@@ -105,7 +105,7 @@ def import_(
 def verify(
     model_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="Model ids [default: every installed model]."),
+        typer.Argument(help="Model ids \\[default: every installed model]."),
     ] = None,
 ) -> None:
     """Re-hash installed models' files; report every missing or corrupt file."""

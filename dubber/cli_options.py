@@ -43,13 +43,23 @@ class TranslatorEngine(str, Enum):
     apertium = "apertium"
 
 
+AsrModelOption = Annotated[str | None, typer.Option(help="Whisper model id.")]
+TranslatorOption = Annotated[TranslatorEngine, typer.Option(help="Translation engine.")]
+MtModelOption = Annotated[str | None, typer.Option(help="OPUS-MT model id.")]
+VoiceOption = Annotated[
+    str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
+]
+ServerOption = Annotated[
+    str | None,
+    typer.Option(help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."),
+]
 DeviceOption = Annotated[Device, typer.Option(help="Run models on the CPU or a CUDA GPU.")]
 ComputeTypeOption = Annotated[
     ComputeType | None,
-    typer.Option(help="Numeric type [default: int8 on CPU, float16 on CUDA]."),
+    typer.Option(help="Numeric type \\[default: int8 on CPU, float16 on CUDA]."),
 ]
 ThreadsOption = Annotated[
-    int | None, typer.Option(min=1, help="CPU threads per model [default: all cores].")
+    int | None, typer.Option(min=1, help="CPU threads per model \\[default: all cores].")
 ]
 OfflineOption = Annotated[
     bool, typer.Option("--offline", help="Never use the network (also DUBBER_OFFLINE=1).")

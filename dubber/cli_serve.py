@@ -29,13 +29,14 @@ def serve(
         int, typer.Option(min=1, max=65535, help="Prometheus metrics port (/metrics).")
     ] = 8002,
     asr: Annotated[
-        str | None, typer.Option(help="Whisper model id [default: best installed].")
+        str | None, typer.Option(help="Whisper model id \\[default: best installed].")
     ] = None,
     mt: Annotated[
-        str | None, typer.Option(help="OPUS-MT model id, or 'apertium' [default: best installed].")
+        str | None,
+        typer.Option(help="OPUS-MT model id, or 'apertium' \\[default: best installed]."),
     ] = None,
     tts: Annotated[
-        str | None, typer.Option(help="Voice id: MODEL[:STYLE] or espeak[:VOICE].")
+        str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
     ] = None,
     instances: Annotated[
         int, typer.Option(min=1, max=16, help="Instances of each model (parallel requests).")

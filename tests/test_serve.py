@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -307,6 +308,16 @@ def test_dub_command_with_an_unreachable_server_is_one_line(shared_data, tmp_pat
     )
     one_line_error(done, "cannot reach dubber server")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_live_command_runs_through_the_server(server, shared_data, tmp_path):
+    out, stats = tmp_path / "live.es.wav", tmp_path / "stats.json"
+    done = run_dubber(
+        "live", "--input", str(shared_data / "asr" / CLIP), "--speed", "2", "--server", server.url,
+        "--output", str(out), "--stats", str(stats),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and json.loads(stats.read_text())["utterances"]
 
 
 def test_sigterm_stops_everything(server):
