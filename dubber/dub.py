@@ -166,9 +166,11 @@ class Dubber:
                 opts.from_srt, report.document.duration
             )
             return report.document
-        if opts.resume and (saved := work.load_document()):
-            log.info("resuming: reusing recognition and translation from %s", work.path)
-            return saved
+        if opts.resume:
+            if saved := work.load_document():
+                log.info("resuming: reusing recognition and translation from %s", work.path)
+                return saved
+            log.info("resuming: recognition starts again; speech already made is reused")
         audio = decode_audio(media)
         self.engines.check_language(audio, media)
         for u in self._recognise_and_translate(audio, report, progress):
