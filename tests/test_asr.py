@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 from itertools import pairwise
 
+import numpy as np
 import pytest
 
-from dubber.engines.whisper import WhisperRecognizer
+from dubber.engines.whisper import WhisperConfig, WhisperRecognizer, split_at_quiet_moments
 from dubber.media import decode_audio
 from dubber.metrics import word_error_rate
 from dubber.settings import RuntimeOptions
@@ -56,3 +57,32 @@ def test_multilingual_model_detects_spanish(shared_data):
     _, info = recognizer.transcribe(decode_audio(shared_data / "es" / "fleurs_es_000.wav"))
     assert info.language == "es"
     assert info.language_probability > 0.5
+
+
+def test_long_audio_is_decoded_in_blocks_cut_at_pauses(recognizer, shared_data):
+    """Blocks keep memory flat on long inputs; words keep their place on the input's clock."""
+    names = (
+        "ljspeech_LJ001-0007.wav",
+        "librispeech_2412-153948-0000.wav",
+        "cmuarctic_aew_a0003.wav",
+    )
+    clips = [decode_audio(shared_data / "asr" / name) for name in names]
+    pause = np.zeros(16000, np.float32)
+    audio = np.concatenate([clips[0], pause, clips[1], pause, clips[2]])
+    blocks = split_at_quiet_moments(audio, 16000, block_seconds=10.0)
+    assert 3 <= len(blocks) <= 4 and blocks[0][0] == 0 and blocks[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in pairwise(blocks))
+    blocked = WhisperRecognizer(
+        Store().path("whisper-tiny.en"),
+        RuntimeOptions(threads=2),
+        WhisperConfig(block_seconds=10.0),
+    )
+    segments, info = blocked.transcribe(audio)
+    words = [w for s in segments for w in s.words]
+    assert info.duration == pytest.approx(len(audio) / 16000)
+    assert all(a.start <= b.start for a, b in pairwise(words))
+    references = _references(shared_data)
+    expected = " ".join(dict(references)[name] for name in names)
+    assert word_error_rate([expected], [" ".join(w.text for w in words)]) <= 0.1
+    last_clip_start = (len(clips[0]) + len(clips[1]) + 2 * 16000) / 16000
+    assert words[-1].start >= last_clip_start

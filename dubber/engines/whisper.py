@@ -11,6 +11,10 @@ import numpy as np
 from dubber.engines.base import Segment, TranscriptionInfo, Word
 from dubber.settings import RuntimeOptions
 
+SAMPLE_RATE = 16000
+BLOCK_SECONDS = 120.0  # long audio is decoded in blocks of at most this: memory stays flat
+CUT_SEARCH_SECONDS = 10.0
+
 
 @dataclass(frozen=True)
 class WhisperConfig:
@@ -21,6 +25,7 @@ class WhisperConfig:
     word_timestamps: bool = True
     min_silence_ms: int = 500
     condition_on_previous_text: bool = False
+    block_seconds: float = BLOCK_SECONDS
 
 
 class WhisperRecognizer:
@@ -63,34 +68,65 @@ class WhisperRecognizer:
     ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe 16 kHz mono float32 audio; segments are decoded lazily as they are read.
 
-        English-only models always decode English; multilingual ones detect the language
-        unless `language` is given.
+        English-only models always decode English; multilingual ones detect the language (on the
+        first block) unless `language` is given. Long audio is decoded in blocks cut at quiet
+        moments, so memory does not grow with its length.
         """
-        if not self.multilingual:
-            language = "en"
+        audio = np.asarray(audio, dtype=np.float32)
+        blocks = split_at_quiet_moments(audio, SAMPLE_RATE, self.config.block_seconds)
+        first_segments, info = self._transcribe_block(audio[blocks[0][0] : blocks[0][1]], language)
+        summary = TranscriptionInfo(
+            language=info.language,
+            language_probability=float(info.language_probability),
+            duration=len(audio) / SAMPLE_RATE,
+        )
+
+        def segments() -> Iterator[Segment]:
+            yield from (_convert(s, 0.0) for s in first_segments)
+            for begin, end in blocks[1:]:
+                block, _ = self._transcribe_block(audio[begin:end], summary.language)
+                yield from (_convert(s, begin / SAMPLE_RATE) for s in block)
+
+        return segments(), summary
+
+    def _transcribe_block(self, audio: np.ndarray, language: str | None):  # noqa: ANN202
         cfg = self.config
-        segments, info = self._model.transcribe(
-            np.asarray(audio, dtype=np.float32),
-            language=language,
+        return self._model.transcribe(
+            audio,
+            language=language if self.multilingual else "en",
             beam_size=cfg.beam_size,
             vad_filter=cfg.vad,
             vad_parameters={"min_silence_duration_ms": cfg.min_silence_ms},
             word_timestamps=cfg.word_timestamps,
             condition_on_previous_text=cfg.condition_on_previous_text,
         )
-        summary = TranscriptionInfo(
-            language=info.language,
-            language_probability=float(info.language_probability),
-            duration=float(info.duration),
-        )
-        return (_convert(segment) for segment in segments), summary
 
 
-def _convert(segment) -> Segment:  # noqa: ANN001 - faster_whisper.transcribe.Segment
+def split_at_quiet_moments(
+    audio: np.ndarray, sample_rate: int, block_seconds: float
+) -> list[tuple[int, int]]:
+    """(begin, end) sample ranges of at most `block_seconds`, each cut at the quietest 50 ms
+    near the block's end (in its last CUT_SEARCH_SECONDS, at most a quarter of it): a pause
+    between words, where there is one."""
+    search_seconds = min(CUT_SEARCH_SECONDS, block_seconds / 4)
+    block, search, frame = (int(x * sample_rate) for x in (block_seconds, search_seconds, 0.05))
+    ranges, begin = [], 0
+    while len(audio) - begin > block:
+        window = audio[begin + block - search : begin + block]
+        frames = window[: len(window) // frame * frame].reshape(-1, frame)
+        quietest = int(np.argmin(np.square(frames).mean(axis=1)))
+        cut = begin + block - search + quietest * frame + frame // 2
+        ranges.append((begin, cut))
+        begin = cut
+    ranges.append((begin, len(audio)))
+    return ranges
+
+
+def _convert(segment, offset: float) -> Segment:  # noqa: ANN001 - faster_whisper's Segment
     words = tuple(
-        Word(text=w.word.strip(), start=float(w.start), end=float(w.end), probability=w.probability)
+        Word(w.word.strip(), offset + float(w.start), offset + float(w.end), w.probability)
         for w in segment.words or ()
     )
     return Segment(
-        text=segment.text.strip(), start=float(segment.start), end=float(segment.end), words=words
+        segment.text.strip(), offset + float(segment.start), offset + float(segment.end), words
     )
