@@ -28,8 +28,6 @@ from dubber.errors import UsageError
 from dubber.live import Captions, LiveConfig
 from dubber.live_stats import LiveRecord
 
-CAPTION_LINES = 6
-
 
 class TerminalCaptions(Captions):
     """English partial (dim) and final lines, Spanish finals: live on a terminal, else printed."""

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as Bars
+
+from dubber.dub import Progress
 
 console = Console(stderr=True)
 
-StageReport = Callable[[str, float, float | None], None]  # stage, completed, total
-
 
 @contextmanager
-def stage_progress(name: str, stages: Sequence[str]) -> Iterator[StageReport]:
+def stage_progress(name: str, stages: Sequence[str]) -> Iterator[Progress]:
     """One bar per stage, fed by a (stage, completed, total) callback; audio stages count
     seconds. Bars only show on a terminal and vanish when done."""
-    bars = Progress(
+    bars = Bars(
         TextColumn("{task.description:<10}"),
         BarColumn(),
         TextColumn("{task.fields[detail]}"),

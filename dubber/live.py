@@ -11,7 +11,6 @@ than `max_lag_s` after it was spoken is shown but not spoken, each with a logged
 
 from __future__ import annotations
 
-import copy
 import difflib
 import logging
 import queue
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dubber.engines.base import Recognizer, Synthesizer, Translator
-from dubber.engines.whisper import WhisperConfig
+from dubber.engines.whisper import WhisperConfig, WhisperRecognizer
 from dubber.live_io import RATE, AudioSource, PlacedTrack, SpeakerSink, StreamClock
 from dubber.live_stats import LiveRecord
 from dubber.pipeline import PipelineEngines
@@ -629,16 +628,16 @@ def live_translator(translator: Translator, config: LiveConfig) -> Translator:
 
     if not isinstance(translator, OpusMTTranslator):
         return translator
-    clone = copy.copy(translator)
-    clone.config = replace(translator.config, beam_size=config.beam_size)
-    return clone
+    return translator.with_config(replace(translator.config, beam_size=config.beam_size))
 
 
 def live_recognizer(recognizer: Recognizer, config: LiveConfig, *, words: bool) -> Recognizer:
-    """The same loaded Whisper model with live decoding options (no VAD: audio is one utterance)."""
-    clone = copy.copy(recognizer)
-    clone.config = WhisperConfig(beam_size=config.beam_size, vad=False, word_timestamps=words)
-    return clone
+    """The same loaded Whisper model with live decoding options (no VAD: audio is one utterance);
+    a remote recogniser as it is."""
+    if not isinstance(recognizer, WhisperRecognizer):
+        return recognizer
+    options = WhisperConfig(beam_size=config.beam_size, vad=False, word_timestamps=words)
+    return recognizer.with_config(options)
 
 
 def transcribe_words(recognizer: Recognizer, audio: np.ndarray) -> list[TimedWord]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,7 @@ class PipelineEngines:
     translator: Translator
     voices: VoiceBank
     detector: Recognizer | None = None
+    find_detector: Callable[[], Recognizer | None] | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -63,11 +66,16 @@ class PipelineEngines:
         voices = VoiceBank.build(
             synthesizer, voice_id, choice.match_voice_to_pitch, store.home / "calibration"
         )
-        detector = recognizer if recognizer.multilingual else _multilingual_detector(store, runtime)
-        return cls(asr_model, recognizer, translator, voices, detector)
+        if recognizer.multilingual:
+            return cls(asr_model, recognizer, translator, voices, detector=recognizer)
+        # Only a file dub checks the language: load the extra model on its first check.
+        find = functools.partial(_multilingual_detector, store, runtime)
+        return cls(asr_model, recognizer, translator, voices, find_detector=find)
 
     def check_language(self, audio: np.ndarray, media: Path, expected: str = "en") -> None:
         """Refuse speech that is clearly not in the expected language (when a detector exists)."""
+        if self.detector is None and self.find_detector is not None:
+            self.detector, self.find_detector = self.find_detector(), None
         if self.detector is None:
             log.info("no multilingual Whisper model installed: spoken language not checked")
             return

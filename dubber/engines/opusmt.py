@@ -8,6 +8,7 @@ unknown target token is replaced by the source piece it attends to most (`replac
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,6 +83,12 @@ class OpusMTTranslator:
             compute_type=self.runtime.compute_type,
             intra_threads=self.runtime.threads if cpu else 0,
         )
+
+    def with_config(self, config: OpusMTConfig) -> OpusMTTranslator:
+        """The same loaded model with other decoding options."""
+        twin = copy.copy(self)
+        twin.config = config
+        return twin
 
     def translate(self, texts: Sequence[str], *, num_hypotheses: int = 1) -> list[Translation]:
         """Translate each text; blank texts give "" without running the model.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,12 @@ class WhisperRecognizer:
             compute_type=self.runtime.compute_type,
             cpu_threads=self.runtime.threads if self.runtime.device == "cpu" else 0,
         )
+
+    def with_config(self, config: WhisperConfig) -> WhisperRecognizer:
+        """The same loaded model with other decoding options."""
+        twin = copy.copy(self)
+        twin.config = config
+        return twin
 
     @property
     def multilingual(self) -> bool:
