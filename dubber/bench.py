@@ -440,7 +440,7 @@ def bench_dub(media: Path, choice: EngineChoice, sweep: Sweep, store: Store) -> 
     rows = []
     for runtime in sweep.runtimes():
         with peak_rss() as peak:
-            engines = PipelineEngines.load(store, runtime, choice, "en", "es")
+            engines = PipelineEngines.load(store, runtime, choice, "en", "es", detect_language=True)
             seconds, counted = timed(partial(_dub_once, engines, media), sweep)
         row = Row("dub", media.name, _params(runtime, asr=engines.asr_model), primary="rtf")
         row.metrics = {"rtf": stat([s / duration for s in seconds])}

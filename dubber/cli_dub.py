@@ -174,7 +174,9 @@ def run_dubs(
 
             engines = connect(server, store.home / "calibration")
         else:
-            engines = PipelineEngines.load(store, runtime, choice, "en", options.target_language)
+            engines = PipelineEngines.load(
+                store, runtime, choice, "en", options.target_language, options.recognises
+            )
     dubber = Dubber(engines, options, store.home / "work")
     reports = []
     for media, outputs in jobs:

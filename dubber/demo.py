@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,23 @@ MUSIC = (
 )
 
 
-def narrate(synthesizer: Synthesizer, sentences: tuple[str, ...] = NEWS_SCRIPT) -> np.ndarray:
-    """The script read aloud with pauses between sentences and silence around it."""
+def narrate(
+    synthesizer: Synthesizer,
+    sentences: Sequence[str] = NEWS_SCRIPT,
+    max_seconds: float | None = None,
+) -> np.ndarray:
+    """The script read aloud with pauses between sentences and silence around it; with
+    `max_seconds`, reading stops at the first sentence that ends past it."""
     rate = synthesizer.sample_rate
     pause = np.zeros(int(PAUSE_SECONDS * rate), np.float32)
     lead = np.zeros(int(LEAD_SECONDS * rate), np.float32)
-    parts = [lead]
+    parts, length = [lead], len(lead)
     for sentence in sentences:
-        parts += [synthesizer.synthesize(sentence).samples, pause]
+        if max_seconds is not None and length >= max_seconds * rate:
+            break
+        speech = synthesizer.synthesize(sentence).samples
+        parts += [speech, pause]
+        length += len(speech) + len(pause)
     return np.concatenate([*parts, lead])
 
 

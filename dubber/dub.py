@@ -57,6 +57,11 @@ class DubOptions:
     transcript: Path | None = None
     from_srt: Path | None = None
 
+    @property
+    def recognises(self) -> bool:
+        """Whether dubs recognise speech (not when the text comes from a transcript or SRT)."""
+        return self.transcript is None and self.from_srt is None
+
 
 @dataclass(frozen=True)
 class OutputPaths:
@@ -177,8 +182,9 @@ class Dubber:
             started = time.perf_counter()
             begin, end = int(u.start * ASR_SAMPLE_RATE), int(u.end * ASR_SAMPLE_RATE)
             u.pitch_hz = estimate_pitch(audio[begin:end], ASR_SAMPLE_RATE)
-            self._first_take(u, work, report)
-            report.document.utterances.append(u)
+            spoken = report.document.utterances
+            self._first_take(u, work, report, spoken[-1].voice if spoken else None)
+            spoken.append(u)
             report.add_time("speak", time.perf_counter() - started)
         work.save_document(report.document)
         return report.document
@@ -242,18 +248,25 @@ class Dubber:
 
     # -- speech and fitting ---------------------------------------------------------------------
 
-    def _voice(self, u: Utterance, work: WorkFolder, report: DubReport) -> _CachedVoice:
-        """The line's voice (by the speaker's pitch), with its translation chosen by length."""
-        synthesizer, voice_id, predict = self.engines.voices.for_pitch(u.pitch_hz)
+    def _voice(
+        self, u: Utterance, work: WorkFolder, report: DubReport, previous: str | None = None
+    ) -> _CachedVoice:
+        """The line's voice (the one it has, else by the speaker's pitch, keeping the previous
+        line's voice near the boundary), with its translation chosen by length."""
+        voices = self.engines.voices
+        chosen = (u.voice and voices.by_id(u.voice)) or voices.for_pitch(u.pitch_hz, previous)
+        synthesizer, voice_id, predict = chosen
         if u.hypotheses and not u.translation:
             u.translation = choose_hypothesis(u.hypotheses, u.slot, predict, self.options.fit).text
         u.voice = voice_id
         return _CachedVoice(synthesizer, voice_id, predict, work, report)
 
-    def _first_take(self, u: Utterance, work: WorkFolder, report: DubReport) -> None:
+    def _first_take(
+        self, u: Utterance, work: WorkFolder, report: DubReport, previous: str | None
+    ) -> None:
         """Speak a line as soon as it is translated, at the rate its predicted length calls for
         (cached, so fitting later finds it), while recognition continues."""
-        voice = self._voice(u, work, report)
+        voice = self._voice(u, work, report, previous)
         voice.synthesize(u.translation, rate=first_rate(voice.predict(u.translation), u.slot))
 
     def _speak(
@@ -264,7 +277,9 @@ class Dubber:
         rules, glossary = self.options.fit, self.options.glossary
         previous_end = None
         for position, u in enumerate(utterances):
-            voice = self._voice(u, work, report)
+            voice = self._voice(
+                u, work, report, utterances[position - 1].voice if position else None
+            )
             if glossary and (missing := glossary.missing(u.source, u.translation)):
                 log.warning(
                     "line %d: glossary terms missing from the translation: %s", u.index, missing

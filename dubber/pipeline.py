@@ -53,8 +53,13 @@ class PipelineEngines:
         choice: EngineChoice,
         source_language: str = "en",
         target_language: str = "es",
+        detect_language: bool = False,
     ) -> PipelineEngines:
-        """Load every engine once (and warm the voices up by calibrating their speaking rate)."""
+        """Load every engine once (and warm the voices up by calibrating their speaking rate).
+
+        With an English-only recogniser, the multilingual model that checks a file's language is
+        loaded now when `detect_language`, else on the first check.
+        """
         from dubber.engines.whisper import WhisperRecognizer
 
         asr_model = choice.asr_model or choose_recognizer(store, source_language).model_id
@@ -68,7 +73,9 @@ class PipelineEngines:
         )
         if recognizer.multilingual:
             return cls(asr_model, recognizer, translator, voices, detector=recognizer)
-        # Only a file dub checks the language: load the extra model on its first check.
+        if detect_language:
+            detector = _multilingual_detector(store, runtime)
+            return cls(asr_model, recognizer, translator, voices, detector=detector)
         find = functools.partial(_multilingual_detector, store, runtime)
         return cls(asr_model, recognizer, translator, voices, find_detector=find)
 

@@ -15,6 +15,9 @@ from dubber.fsutil import atomic_write_text
 log = logging.getLogger(__name__)
 
 FEMALE_PITCH_HZ = 165.0  # typical adult ranges: male about 85-155 Hz, female about 165-255 Hz
+# One speaker's pitch varies from line to line: a line this close to the boundary keeps the
+# previous line's voice (on a 78 s call by one speaker, lines ranged 154-203 Hz).
+PITCH_HYSTERESIS_HZ = 10.0
 
 
 def style_gender(style: str) -> str | None:
@@ -61,14 +64,31 @@ class VoiceBank:
             return self._voices["any"][1]
         return ",".join(f"{g}={v[1]}" for g, v in sorted(self._voices.items()))
 
-    def for_pitch(self, pitch_hz: float | None) -> tuple[Synthesizer, str, Callable[[str], float]]:
-        """The synthesizer, its id and its duration predictor for a speaker of this pitch."""
+    def for_pitch(
+        self, pitch_hz: float | None, previous: str | None = None
+    ) -> tuple[Synthesizer, str, Callable[[str], float]]:
+        """The synthesizer, its id and its duration predictor for a speaker of this pitch;
+        `previous` (the voice id of the line before) is kept unless the pitch is clearly on the
+        other side of the boundary."""
         if "any" in self._voices:
             gender = "any"
         elif pitch_hz is None:
-            gender = next(iter(self._voices))
+            gender = self._gender_of(previous) or next(iter(self._voices))
         else:
             gender = "female" if pitch_hz >= FEMALE_PITCH_HZ else "male"
+            if abs(pitch_hz - FEMALE_PITCH_HZ) < PITCH_HYSTERESIS_HZ:
+                gender = self._gender_of(previous) or gender
+        return self._choice(gender)
+
+    def by_id(self, voice_id: str) -> tuple[Synthesizer, str, Callable[[str], float]] | None:
+        """The voice with this id (as a dub document records it), if the bank has it."""
+        gender = self._gender_of(voice_id)
+        return self._choice(gender) if gender else None
+
+    def _gender_of(self, voice_id: str | None) -> str | None:
+        return next((g for g, (_, v) in self._voices.items() if v == voice_id), None)
+
+    def _choice(self, gender: str) -> tuple[Synthesizer, str, Callable[[str], float]]:
         synthesizer, voice_id = self._voices[gender]
         return synthesizer, voice_id, self._models[gender].predict
 

@@ -1,11 +1,14 @@
 """Whole-job speed and memory of `dubber dub` on a long input (not a test).
 
-Builds, once, a video of N minutes whose sound track is ../shared/data/longform looped (a
-generated picture, copied as is by the dub), dubs it in this process, and prints the real-time
+Builds, once, a video of N minutes under a generated picture (copied as is by the dub), with as
+its sound track either (`--speech call`) the recording ../shared/data/longform, looped past its
+77 s, or (`--speech read`) a newscast that never repeats: the English Piper voice reading
+../shared/data/mt/test.en over a music bed. Dubs it in this process and prints the real-time
 factor of the whole job and of each stage (stages overlap, so they add up to more than the whole),
 and the peak memory (RSS) of this process; ffmpeg streams the mix with a small, fixed footprint.
 
-Usage: python scripts/bench_dub.py [--minutes 10] [--voice ID] [--threads 2] [--work DIR]
+Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--threads 2]
+                                   [--work DIR]
 """
 
 from __future__ import annotations
@@ -16,22 +19,33 @@ import resource
 import time
 from pathlib import Path
 
+from dubber.demo import build_demo_video, narrate
 from dubber.dub import STAGES, Dubber, DubOptions, OutputPaths
+from dubber.engines.piper import PiperSynthesizer
 from dubber.media import ffmpeg_binary, run_ffmpeg
 from dubber.pipeline import EngineChoice, PipelineEngines
 from dubber.settings import RuntimeOptions
 from dubber.store import Store
 
-LONGFORM = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "longform"
-    / "06-ibm-earnings-1min.wav"
-)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LONGFORM = SHARED_DATA / "longform" / "06-ibm-earnings-1min.wav"
+NEWS_TEXT = SHARED_DATA / "mt" / "test.en"
+READER = "piper-en_US-joe-medium"
 
 
-def build_input(path: Path, minutes: float) -> Path:
+def build_read_news(path: Path, minutes: float, store: Store) -> Path:
+    """A newscast of `minutes` that never repeats: English sentences read over a music bed."""
+    if not path.exists():
+        reader = PiperSynthesizer(store.path(READER), RuntimeOptions(threads=2))
+        sentences = NEWS_TEXT.read_text(encoding="utf-8").splitlines()
+        speech = narrate(reader, sentences, max_seconds=minutes * 60)
+        if len(speech) < minutes * 60 * reader.sample_rate:
+            raise SystemExit(f"{NEWS_TEXT} reads for less than {minutes:g} minutes")
+        build_demo_video(path, speech, reader.sample_rate)
+    return path
+
+
+def build_call(path: Path, minutes: float) -> Path:
     """Picture + the long recording looped to `minutes`, as MP4 (H.264, AAC)."""
     if not path.exists():
         seconds = minutes * 60
@@ -52,17 +66,25 @@ def peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--speech", choices=("call", "read"), default="call")
     parser.add_argument("--voice", default=None, help="voice id [default: best installed]")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     ffmpeg_binary()
-    media = build_input(args.work / f"input-{args.minutes:g}min.mp4", args.minutes)
     store = Store()
+    media = args.work / f"input-{args.speech}-{args.minutes:g}min.mp4"
+    if args.speech == "read":
+        build_read_news(media, args.minutes, store)
+    else:
+        build_call(media, args.minutes)
     started = time.perf_counter()
     engines = PipelineEngines.load(
-        store, RuntimeOptions(threads=args.threads), EngineChoice(voice=args.voice)
+        store,
+        RuntimeOptions(threads=args.threads),
+        EngineChoice(voice=args.voice),
+        detect_language=True,
     )
     load_seconds = time.perf_counter() - started
     outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")

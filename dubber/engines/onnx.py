@@ -14,6 +14,7 @@ def onnx_session(model: Path, runtime: RuntimeOptions):  # noqa: ANN201 - Infere
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = runtime.threads
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers = ["CPUExecutionProvider"]
     if (
         runtime.device == "cuda"
