@@ -13,7 +13,7 @@ from dubber.settings import RuntimeOptions
 from dubber.store import Store
 
 RATE = 22050
-SENTENCE = "The hospital has followed protocol for infection control, including separating patients."
+SENTENCE = "The hospital has followed protocol for infection control, separating the patients."
 
 
 def tone(hz: float, seconds: float) -> np.ndarray:
