@@ -21,6 +21,7 @@ RATE_ATTEMPTS = 2  # re-syntheses at a faster rate before other remedies
 # Piper and Kokoro speak 1.3x "faster" only about 1.19x faster (measured): ask for need ** 1.5.
 RATE_RESPONSE = 1.5
 PREDICTION_SLACK = 0.05  # a line predicted up to 5 % over its slot is first tried at rate 1
+MIN_SLOT = 0.05  # seconds: a line whose words Whisper timed as instantaneous still has a slot
 _LETTERS = re.compile(r"[^\W_]", re.UNICODE)
 _PAUSES = re.compile(r"[,;:.!?…]")
 CALIBRATION_TEXTS = (
@@ -110,6 +111,7 @@ class Fitted:
 def first_rate(predicted: float, slot: float, rules: FitRules = FitRules()) -> float:
     """The speaking rate to try first: 1 when the line is predicted to fit, else the rate that
     should make it fit (voices follow a rate change only partly: ~RATE_RESPONSE), capped."""
+    slot = max(slot, MIN_SLOT)
     if predicted <= slot * (1 + PREDICTION_SLACK):
         return 1.0
     return round(min((predicted / slot) ** RATE_RESPONSE, rules.max_rate), 3)
@@ -129,6 +131,7 @@ def fit_speech(
     The first take uses the rate the `predicted` duration (at rate 1) calls for; later takes
     correct the rate by the duration measured.
     """
+    slot = max(slot, MIN_SLOT)
     rate = first_rate(predicted, slot, rules)
     speech = synthesizer.synthesize(text, rate=rate)
     fit = "natural" if rate == 1.0 else "rate"

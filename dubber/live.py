@@ -2,9 +2,10 @@
 
 Stages are joined by bounded queues. Silero VAD runs on 32 ms frames and ends an utterance after
 a pause (`LiveConfig.pause_ms`); one that grows past `max_utterance_s` is cut at its quietest
-frame. While an utterance goes on, its growing audio is re-transcribed every `partial_every_s` and
-the words two consecutive passes agree on are committed (LocalAgreement-2): a committed sentence is
-translated and spoken before the speaker stops. When the machine falls behind, it degrades
+frame. While an utterance goes on, its growing audio is re-transcribed every `partial_every_s`
+(every `partial_soon_s` while a sentence end waits for a pass to confirm it) and the words two
+consecutive passes agree on are committed (LocalAgreement-2): a committed sentence is translated
+and spoken before the speaker stops. When the machine falls behind, it degrades
 visibly: finished utterances waiting for ASR are merged, and a line whose speech would start more
 than `max_lag_s` after it was spoken is shown but not spoken, each with a logged warning.
 """
@@ -48,6 +49,7 @@ class LiveConfig:
     pad_ms: int = 160  # audio kept before the detected start of speech
     threshold: float = 0.5  # Silero speech probability that starts speech
     partial_every_s: float = 1.0  # re-transcribe a growing utterance this often
+    partial_soon_s: float = 0.5  # ... or this soon when a sentence end waits for agreement
     queue_size: int = 4  # bound of every queue between stages
     max_lag_s: float = 6.0  # a line later than this after its speech ends is not spoken
     catch_up_rate: float = 1.25  # speaking rate while earlier speech is still playing
@@ -129,6 +131,7 @@ class Endpointer:
         self._since_partial = 0
         self._utterance = 0
         self._quiet = 0  # non-speech frames in a row while idle
+        self.hurry = False  # set from the ASR thread: the next pass is wanted soon
 
     def feed(self, samples: np.ndarray, now: float) -> list[Partial | Final]:
         """Events the new audio completes; `now` is the input's clock."""
@@ -178,7 +181,8 @@ class Endpointer:
             half = len(self._probs) // 2
             cut = half + int(np.argmin(self._probs[half:]))
             return [self._finish(max(cut, 1), now)]
-        if self._since_partial >= cfg.partial_every_s * RATE:
+        every = cfg.partial_soon_s if self.hurry else cfg.partial_every_s
+        if self._since_partial >= every * RATE:
             self._since_partial = 0
             return [Partial(self._utterance, self._start, np.concatenate(self._frames))]
         return []
@@ -261,6 +265,11 @@ class LocalAgreement:
         self.spoken = ends[-1] + 1
         return piece
 
+    def sentence_pending(self) -> bool:
+        """Whether the last pass heard a sentence end not yet spoken: the pass that confirms it
+        is worth running soon."""
+        return any(_SENTENCE_END.search(w.text) for w in self.previous[self.spoken :])
+
     def rest(self, words: list[TimedWord]) -> list[TimedWord]:
         """The words of the final pass not already spoken (matched loosely by text)."""
         spoken = self.committed[: self.spoken]
@@ -323,6 +332,7 @@ class LiveSession:
         self._lock = threading.Lock()
         self._source: AudioSource | None = None
         self.clock = StreamClock()
+        self._endpointer = Endpointer(self.config, self._vad)
         self._free_at = 0.0  # input time when the speech already placed finishes playing
 
     def warm_up(self) -> None:
@@ -420,7 +430,7 @@ class LiveSession:
         self._put("capture", _DONE)
 
     def _endpoint(self) -> None:
-        endpointer = Endpointer(self.config, self._vad)
+        endpointer = self._endpointer
         waiting: Final | None = None  # a finished utterance the full ASR queue could not take
         while (chunk := self._get("capture")) is not _DONE:
             for event in endpointer.feed(chunk, self.clock.now()):
@@ -463,12 +473,14 @@ class LiveSession:
                     self._agree(event, state)
                 continue
             del states[event.utterance]
+            self._endpointer.hurry = False
             self._conclude(event, state)
         self._put("mt", _DONE)
 
     def _agree(self, event: Partial, state: LocalAgreement) -> None:
         words = transcribe_words(self._partial_asr, event.audio)
         piece = state.update(words)
+        self._endpointer.hurry = state.sentence_pending()
         state.heard_to = event.start + len(event.audio)
         now = self.clock.now()
         first_line = state.first_caption_s is None or state.spoken == len(piece)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from dubber.demo import build_demo_video, narrate
@@ -33,10 +35,10 @@ NEWS_TEXT = SHARED_DATA / "mt" / "test.en"
 READER = "piper-en_US-joe-medium"
 
 
-def build_read_news(path: Path, minutes: float, store: Store) -> Path:
+def build_read_news(path: Path, minutes: float) -> Path:
     """A newscast of `minutes` that never repeats: English sentences read over a music bed."""
     if not path.exists():
-        reader = PiperSynthesizer(store.path(READER), RuntimeOptions(threads=2))
+        reader = PiperSynthesizer(Store().path(READER), RuntimeOptions(threads=2))
         sentences = NEWS_TEXT.read_text(encoding="utf-8").splitlines()
         speech = narrate(reader, sentences, max_seconds=minutes * 60)
         if len(speech) < minutes * 60 * reader.sample_rate:
@@ -75,10 +77,10 @@ def main() -> None:
     ffmpeg_binary()
     store = Store()
     media = args.work / f"input-{args.speech}-{args.minutes:g}min.mp4"
-    if args.speech == "read":
-        build_read_news(media, args.minutes, store)
-    else:
-        build_call(media, args.minutes)
+    build = build_read_news if args.speech == "read" else build_call
+    # In a child process, so that the reader's voice does not count towards the dub's memory.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        child.submit(build, media, args.minutes).result()
     started = time.perf_counter()
     engines = PipelineEngines.load(
         store,

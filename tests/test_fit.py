@@ -74,6 +74,13 @@ def test_remedies_apply_in_order_and_never_pass_the_window(
         assert fitted.stretch == 1.0
 
 
+def test_a_line_timed_as_instantaneous_still_fits_up_to_its_window(voice):
+    # Whisper sometimes gives a one-word line the same start and end time.
+    assert first_rate(0.6, 0.0) == FitRules().max_rate
+    fitted = fit_speech("Sí.", voice, 0.0, 0.4, time_stretch, FitRules(), predicted=0.6)
+    assert fitted.duration <= 0.4 + 1e-3 and fitted.rate == FitRules().max_rate
+
+
 def test_first_rate_keeps_natural_speed_unless_the_line_is_predicted_long():
     rules = FitRules(max_rate=1.2)
     assert first_rate(predicted=2.0, slot=3.0, rules=rules) == 1.0

@@ -22,7 +22,9 @@ from dubber.live import (
     LiveConfig,
     LiveSession,
     LocalAgreement,
+    Partial,
     SileroStream,
+    TimedWord,
     live_recognizer,
     transcribe_words,
 )
@@ -139,6 +141,28 @@ def test_local_agreement_commits_a_sentence_two_passes_agree_on(engines, two_sen
     assert [w.start for w in spoken] == sorted(w.start for w in spoken)
     rest = " ".join(w.text for w in agreement.rest(transcribe_words(recognizer, speech))).lower()
     assert "shook" not in rest and "seeing them forever" in rest
+
+
+def test_a_heard_sentence_end_asks_for_the_confirming_pass_sooner(two_sentences):
+    agreement = LocalAgreement()
+    agreement.update([TimedWord("Two", 0.1, 0.3), TimedWord("men", 0.3, 0.5)])
+    assert not agreement.sentence_pending()
+    words = ("Two", "men", "shook", "hands.", "I", "think")
+    for count in (4, 5):  # heard, then agreed on: a word after it must be agreed on too
+        assert not agreement.update([TimedWord(w, 0.0, 0.1) for w in words[:count]])
+        assert agreement.sentence_pending()
+    spoken = agreement.update([TimedWord(w, 0.0, 0.1) for w in words])
+    assert [w.text for w in spoken] == ["Two", "men", "shook", "hands."]
+    assert not agreement.sentence_pending()
+
+    speech, _ = two_sentences
+    passes = {}
+    for hurry in (False, True):
+        endpointer = Endpointer(LiveConfig(pause_ms=1200), SileroStream())
+        endpointer.hurry = hurry
+        events = endpointer.feed(speech, 0.0)
+        passes[hurry] = sum(isinstance(e, Partial) and not e.speculative for e in events)
+    assert passes[True] >= 2 * passes[False] - 1 and passes[False] >= 2
 
 
 def test_long_utterance_is_spoken_in_pieces_without_repeats(engines, two_sentences):
