@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,8 @@ from dubber.cli_options import (
     ThreadsOption,
     TranslatorEngine,
     TranslatorOption,
+    VoiceMatch,
+    VoiceMatchOption,
     VoiceOption,
     open_store,
     runtime_options,
@@ -33,13 +34,6 @@ from dubber.mix import Background, MixRules
 from dubber.pipeline import EngineChoice
 from dubber.settings import RuntimeOptions
 from dubber.store import Store
-
-
-class VoiceMatch(str, Enum):
-    """Whether to pick a male or female voice by each speaker's pitch."""
-
-    pitch = "pitch"
-    off = "off"
 
 
 def summary_table(reports: list[DubReport]) -> Table:
@@ -91,9 +85,7 @@ def dub(
         Path | None, typer.Option(help="TSV of terms to keep or force: source<TAB>target.")
     ] = None,
     voice: VoiceOption = None,
-    voice_match: Annotated[
-        VoiceMatch, typer.Option(help="Pick a male or female voice by the speaker's pitch.")
-    ] = VoiceMatch.pitch,
+    voice_match: VoiceMatchOption = VoiceMatch.pitch,
     background: Annotated[
         Background, typer.Option(help="Original sound under the dub.")
     ] = Background.duck,

@@ -19,6 +19,8 @@ from dubber.cli_options import (
     ThreadsOption,
     TranslatorEngine,
     TranslatorOption,
+    VoiceMatch,
+    VoiceMatchOption,
     VoiceOption,
     open_store,
     runtime_options,
@@ -123,6 +125,7 @@ def live(
     engine: TranslatorOption = TranslatorEngine.auto,
     mt_model: MtModelOption = None,
     voice: VoiceOption = None,
+    voice_match: VoiceMatchOption = VoiceMatch.pitch,
     model_device: Annotated[
         Device, typer.Option(help="Run models on the CPU or a CUDA GPU.")
     ] = Device.auto,
@@ -171,7 +174,7 @@ def live(
         engines = PipelineEngines.load(
             store,
             runtime_options(model_device, compute_type, threads),
-            EngineChoice(asr_model, engine.value, mt_model, voice, match_voice_to_pitch=False),
+            EngineChoice(asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch),
         )
     rate_out = engines.voices.sample_rate
     sink = SpeakerSink(_device_id(output_device), rate_out) if play else None

@@ -43,11 +43,21 @@ class TranslatorEngine(str, Enum):
     apertium = "apertium"
 
 
+class VoiceMatch(str, Enum):
+    """Whether to pick a male or female voice by each speaker's pitch."""
+
+    pitch = "pitch"
+    off = "off"
+
+
 AsrModelOption = Annotated[str | None, typer.Option(help="Whisper model id.")]
 TranslatorOption = Annotated[TranslatorEngine, typer.Option(help="Translation engine.")]
 MtModelOption = Annotated[str | None, typer.Option(help="OPUS-MT model id.")]
 VoiceOption = Annotated[
     str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
+]
+VoiceMatchOption = Annotated[
+    VoiceMatch, typer.Option(help="Pick a male or female voice by the speaker's pitch.")
 ]
 ServerOption = Annotated[
     str | None,

@@ -16,7 +16,7 @@ import numpy as np
 
 from dubber.engines.base import Hypothesis, Synthesizer
 
-STRETCH_TOLERANCE = 0.05  # seconds a stretched clip may run over (atempo is not sample-exact)
+STRETCH_TOLERANCE = 0.05  # seconds a stretched clip may run over (rounding in the stretch)
 RATE_ATTEMPTS = 2  # re-syntheses at a faster rate before other remedies
 # Piper and Kokoro speak 1.3x "faster" only about 1.19x faster (measured): ask for need ** 1.5.
 RATE_RESPONSE = 1.5

@@ -1,284 +1,36 @@
 """Live speech-to-speech translation: capture ▶ VAD ▶ ASR ▶ MT ▶ TTS ▶ output, one thread each.
 
-Stages are joined by bounded queues. Silero VAD runs on 32 ms frames and ends an utterance after
-a pause (`LiveConfig.pause_ms`); one that grows past `max_utterance_s` is cut at its quietest
-frame. While an utterance goes on, its growing audio is re-transcribed every `partial_every_s`
-(every `partial_soon_s` while a sentence end waits for a pass to confirm it) and the words two
-consecutive passes agree on are committed (LocalAgreement-2): a committed sentence is translated
-and spoken before the speaker stops. When the machine falls behind, it degrades
-visibly: finished utterances waiting for ASR are merged, and a line whose speech would start more
-than `max_lag_s` after it was spoken is shown but not spoken, each with a logged warning.
+Stages are joined by bounded queues. The endpointer (`live_endpoint`) turns audio into utterance
+events; while an utterance goes on, its growing audio is re-transcribed and the words two
+consecutive passes agree on are committed (`live_agreement`): a committed sentence is translated
+and spoken before the speaker stops, and a heard sentence end asks the endpointer for the
+confirming pass sooner. When the machine falls behind, it degrades visibly: finished utterances
+waiting for ASR are merged, and a line whose speech would start more than `max_lag_s` after it was
+spoken is shown but not spoken, each with a logged warning.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import queue
-import re
 import threading
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.base import Recognizer, Synthesizer, Translator
+from dubber.audio import estimate_pitch
+from dubber.engines.base import Recognizer, Translator
 from dubber.engines.whisper import WhisperConfig, WhisperRecognizer
+from dubber.live_agreement import LocalAgreement, transcribe_words
+from dubber.live_endpoint import FRAME, Endpointer, Final, LiveConfig, Partial, SileroStream, merge
 from dubber.live_io import RATE, AudioSource, PlacedTrack, SpeakerSink, StreamClock
 from dubber.live_stats import LiveRecord
 from dubber.pipeline import PipelineEngines
 from dubber.subtitles import Cue, format_srt
 
 log = logging.getLogger(__name__)
-
-FRAME = 512  # Silero VAD frame at 16 kHz (32 ms)
-_CONTEXT = 64  # samples of the previous frame Silero v5+ expects before each frame
-_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
-
-
-@dataclass(frozen=True)
-class LiveConfig:
-    """Endpointing, streaming and back-pressure settings."""
-
-    pause_ms: int = 300  # silence that ends an utterance
-    speculate_ms: int = 96  # silence after which ASR starts on the utterance, ahead of its end
-    max_utterance_s: float = 12.0  # longer speech is cut at its quietest frame
-    min_speech_ms: int = 250  # shorter bursts are ignored
-    pad_ms: int = 160  # audio kept before the detected start of speech
-    threshold: float = 0.5  # Silero speech probability that starts speech
-    partial_every_s: float = 1.0  # re-transcribe a growing utterance this often
-    partial_soon_s: float = 0.5  # ... or this soon when a sentence end waits for agreement
-    queue_size: int = 4  # bound of every queue between stages
-    max_lag_s: float = 6.0  # a line later than this after its speech ends is not spoken
-    catch_up_rate: float = 1.25  # speaking rate while earlier speech is still playing
-    beam_size: int = 1  # Whisper's and OPUS-MT's beams: greedy decoding for latency
-    first_piece_chars: int = 60  # speech starts after this much text is synthesised
-    vad_reset_ms: int = 800  # Silero's state is reset after this much non-speech
-
-
-class SileroStream:
-    """Silero VAD (the model faster-whisper ships) run frame by frame, keeping its state."""
-
-    def __init__(self) -> None:
-        import onnxruntime
-        from faster_whisper.utils import get_assets_path
-
-        options = onnxruntime.SessionOptions()
-        options.inter_op_num_threads = options.intra_op_num_threads = 1
-        options.log_severity_level = 4
-        self._session = onnxruntime.InferenceSession(
-            str(Path(get_assets_path()) / "silero_vad_v6.onnx"),
-            providers=["CPUExecutionProvider"],
-            sess_options=options,
-        )
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget earlier audio."""
-        self._h = np.zeros((1, 1, 128), np.float32)
-        self._c = np.zeros((1, 1, 128), np.float32)
-        self._context = np.zeros((1, _CONTEXT), np.float32)
-
-    def __call__(self, frame: np.ndarray) -> float:
-        """Speech probability of one 512-sample frame."""
-        window = np.concatenate([self._context, frame.reshape(1, FRAME)], axis=1)
-        out, self._h, self._c = self._session.run(
-            None, {"input": window.astype(np.float32), "h": self._h, "c": self._c}
-        )
-        self._context = window[:, -_CONTEXT:]
-        return float(np.asarray(out).reshape(-1)[0])
-
-
-@dataclass
-class Partial:
-    """The audio of an utterance still going on, for a LocalAgreement pass."""
-
-    utterance: int
-    start: int  # sample on the input's clock
-    audio: np.ndarray
-    speculative: bool = False  # speech has paused: likely the whole utterance
-
-
-@dataclass
-class Final:
-    """A finished utterance (or several merged when ASR fell behind)."""
-
-    utterance: int
-    start: int
-    end: int  # last sample of speech, before the pause
-    endpoint_s: float
-    audio: np.ndarray
-    merged: int = 1
-
-
-class Endpointer:
-    """Turns 16 kHz audio into `Partial` and `Final` events with Silero VAD."""
-
-    def __init__(self, config: LiveConfig, vad: SileroStream) -> None:
-        self.config = config
-        self._vad = vad
-        self._pending = np.zeros(0, np.float32)
-        self._position = 0  # samples seen
-        self._preroll: deque[np.ndarray] = deque(
-            maxlen=max(1, config.pad_ms * RATE // 1000 // FRAME)
-        )
-        self._frames: list[np.ndarray] = []
-        self._probs: list[float] = []
-        self._start = 0
-        self._silence = 0
-        self._since_partial = 0
-        self._utterance = 0
-        self._quiet = 0  # non-speech frames in a row while idle
-        self.hurry = False  # set from the ASR thread: the next pass is wanted soon
-
-    def feed(self, samples: np.ndarray, now: float) -> list[Partial | Final]:
-        """Events the new audio completes; `now` is the input's clock."""
-        data = np.concatenate([self._pending, samples])
-        count = len(data) // FRAME
-        self._pending = data[count * FRAME :]
-        events: list[Partial | Final] = []
-        for frame in data[: count * FRAME].reshape(count, FRAME):
-            events.extend(self._step(frame, self._vad(frame), now))
-            self._position += FRAME
-        return events
-
-    def flush(self, now: float) -> list[Final]:
-        """End the utterance in progress (end of stream)."""
-        return [self._finish(len(self._frames), now)] if self._long_enough() else []
-
-    def _step(self, frame: np.ndarray, prob: float, now: float) -> list[Partial | Final]:
-        cfg = self.config
-        if not self._frames:
-            if prob < cfg.threshold:
-                self._preroll.append(frame)
-                self._quiet += 1
-                if self._quiet == _frames_in(cfg.vad_reset_ms):
-                    self._vad.reset()  # a quiet voice after a loud one is missed otherwise
-                return []
-            self._quiet = 0
-            self._start = self._position - FRAME * len(self._preroll)
-            self._frames, self._probs = list(self._preroll), [0.0] * len(self._preroll)
-            self._preroll.clear()
-            self._silence = self._since_partial = 0
-        self._frames.append(frame)
-        self._probs.append(prob)
-        self._since_partial += FRAME
-        if prob >= cfg.threshold:
-            self._silence = 0
-        elif prob < cfg.threshold - 0.15:
-            self._silence += FRAME
-            if self._silence == _frames_in(cfg.speculate_ms) * FRAME and self._long_enough():
-                audio = np.concatenate(self._frames)
-                return [Partial(self._utterance, self._start, audio, speculative=True)]
-        if self._silence >= cfg.pause_ms * RATE // 1000:
-            if self._long_enough():
-                return [self._finish(len(self._frames), now)]
-            self._frames = []
-            return []
-        if len(self._frames) * FRAME >= cfg.max_utterance_s * RATE:
-            half = len(self._probs) // 2
-            cut = half + int(np.argmin(self._probs[half:]))
-            return [self._finish(max(cut, 1), now)]
-        every = cfg.partial_soon_s if self.hurry else cfg.partial_every_s
-        if self._since_partial >= every * RATE:
-            self._since_partial = 0
-            return [Partial(self._utterance, self._start, np.concatenate(self._frames))]
-        return []
-
-    def _long_enough(self) -> bool:
-        speech = len(self._frames) * FRAME - self._silence
-        return bool(self._frames) and speech >= self.config.min_speech_ms * RATE // 1000
-
-    def _finish(self, frames: int, now: float) -> Final:
-        """Emit the first `frames` frames as a finished utterance; keep the rest going."""
-        audio = np.concatenate(self._frames[:frames])
-        trailing = self._silence if frames == len(self._frames) else 0
-        event = Final(self._utterance, self._start, self._start + len(audio) - trailing, now, audio)
-        self._utterance += 1
-        self._start += len(audio)
-        self._frames, self._probs = self._frames[frames:], self._probs[frames:]
-        self._silence = self._since_partial = 0
-        return event
-
-
-def _frames_in(milliseconds: int) -> int:
-    return max(1, milliseconds * RATE // 1000 // FRAME)
-
-
-def merge(first: Final, second: Final) -> Final:
-    """One utterance from two, with the silence between them shortened to 0.3 s."""
-    gap = np.zeros(int(0.3 * RATE), np.float32)
-    return Final(
-        first.utterance,
-        first.start,
-        second.end,
-        second.endpoint_s,
-        np.concatenate([first.audio, gap, second.audio]),
-        first.merged + second.merged,
-    )
-
-
-def _norm(word: str) -> str:
-    return re.sub(r"[^\w']", "", word.lower())
-
-
-@dataclass
-class TimedWord:
-    """A recognised word, timed in seconds from its utterance's first sample."""
-
-    text: str
-    start: float
-    end: float
-
-
-@dataclass
-class LocalAgreement:
-    """LocalAgreement-2 over the passes of one growing utterance: words two consecutive passes
-    agree on are committed; a committed sentence followed by more committed words is ready."""
-
-    previous: list[TimedWord] = field(default_factory=list)
-    committed: list[TimedWord] = field(default_factory=list)
-    spoken: int = 0  # committed words already handed on as lines
-    heard_to: int = 0  # input sample the last pass heard up to
-    first_caption_s: float | None = None
-
-    def update(self, words: list[TimedWord]) -> list[TimedWord]:
-        """Take a new pass; the words of complete sentences now safe to speak (maybe none)."""
-        agreed = 0
-        for old, new in zip(self.previous, words, strict=False):
-            if _norm(old.text) != _norm(new.text):
-                break
-            agreed += 1
-        if agreed > len(self.committed):
-            self.committed = words[:agreed]
-        self.previous = words
-        ends = [
-            i
-            for i in range(self.spoken, len(self.committed) - 1)
-            if _SENTENCE_END.search(self.committed[i].text)
-        ]
-        if not ends:
-            return []
-        piece = self.committed[self.spoken : ends[-1] + 1]
-        self.spoken = ends[-1] + 1
-        return piece
-
-    def sentence_pending(self) -> bool:
-        """Whether the last pass heard a sentence end not yet spoken: the pass that confirms it
-        is worth running soon."""
-        return any(_SENTENCE_END.search(w.text) for w in self.previous[self.spoken :])
-
-    def rest(self, words: list[TimedWord]) -> list[TimedWord]:
-        """The words of the final pass not already spoken (matched loosely by text)."""
-        spoken = self.committed[: self.spoken]
-        if not spoken:
-            return words
-        a, b = [_norm(w.text) for w in spoken], [_norm(w.text) for w in words]
-        blocks = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-        ends = [block.b + block.size for block in blocks if block.size]
-        return words[max(ends) if ends else min(len(spoken), len(words)) :]
 
 
 class Captions:
@@ -315,7 +67,7 @@ class LiveSession:
         self._final_asr = live_recognizer(engines.recognizer, self.config, words=False)
         self._partial_asr = live_recognizer(engines.recognizer, self.config, words=True)
         self._translator = live_translator(engines.translator, self.config)
-        self._voice: Synthesizer = engines.voices.for_pitch(None)[0]
+        self._voice_id: str | None = None  # the voice of the last line spoken
         self._vad = SileroStream()
         self.speakers, self.track, self.srt_base = speakers, track, srt_base
         self.captions = captions or Captions()
@@ -343,7 +95,7 @@ class LiveSession:
         for recognizer in (self._final_asr, self._partial_asr):
             list(recognizer.transcribe(noise)[0])
         self._translator.translate(["Good morning, everyone."])
-        self._voice.synthesize("Buenos días a todos.")
+        self.engines.voices.for_pitch(None)[0].synthesize("Buenos días a todos.")
 
     def run(self, source: AudioSource, speed: float = 1.0) -> list[LiveRecord]:
         """Listen to `source` until it ends (or `stop()`); the lines spoken, in order."""
@@ -489,8 +241,10 @@ class LiveSession:
         self.captions.partial(" ".join(w.text for w in words))
         if piece:
             origin = event.start / RATE
+            spoken = event.audio[int(piece[0].start * RATE) : int(piece[-1].end * RATE)]
             self._emit_line(
                 " ".join(w.text for w in piece),
+                spoken,
                 origin + piece[0].start,
                 origin + piece[-1].end,
                 now,
@@ -512,12 +266,13 @@ class LiveSession:
         if state.spoken:
             start = min(max(start, self.records[-1].speech_end_s), event.end / RATE)
         caption = state.first_caption_s if state.first_caption_s is not None else now
-        self._emit_line(text, start, event.end / RATE, event.endpoint_s, caption)
+        self._emit_line(text, event.audio, start, event.end / RATE, event.endpoint_s, caption)
         self.captions.partial("")
 
     def _emit_line(
         self,
         text: str,
+        audio: np.ndarray,
         start: float,
         end: float,
         endpoint: float,
@@ -535,6 +290,7 @@ class LiveSession:
             asr_s=now,
             source=text,
             committed_early=committed_early,
+            pitch_hz=estimate_pitch(audio, RATE),
         )
         with self._lock:
             self.records.append(record)
@@ -568,8 +324,10 @@ class LiveSession:
                 continue
             behind = self._free_at > self.clock.now()
             rate = self.config.catch_up_rate if behind else 1.0
+            voice, record.voice, _ = self.engines.voices.for_pitch(record.pitch_hz, self._voice_id)
+            self._voice_id = record.voice
             for number, piece in enumerate(_speech_pieces(record.translation, self.config)):
-                speech = self._voice.synthesize(piece, rate=rate)
+                speech = voice.synthesize(piece, rate=rate)
                 if number == 0:
                     record.tts_s = self.clock.now()
                 self._put("output", (record, speech.samples))
@@ -587,7 +345,7 @@ class LiveSession:
         return True
 
     def _output(self) -> None:
-        rate = self._voice.sample_rate
+        rate = self.engines.voices.sample_rate
         while (item := self._get("output")) is not _DONE:
             record, samples = item
             start = max(self.clock.now(), self._free_at)
@@ -650,15 +408,3 @@ def live_recognizer(recognizer: Recognizer, config: LiveConfig, *, words: bool) 
         return recognizer
     options = WhisperConfig(beam_size=config.beam_size, vad=False, word_timestamps=words)
     return recognizer.with_config(options)
-
-
-def transcribe_words(recognizer: Recognizer, audio: np.ndarray) -> list[TimedWord]:
-    """The words of one utterance, timed when the recogniser gives word timestamps."""
-    segments, _ = recognizer.transcribe(audio)
-    words: list[TimedWord] = []
-    for segment in segments:
-        if segment.words:
-            words.extend(TimedWord(w.text, w.start, w.end) for w in segment.words)
-        else:
-            words.extend(TimedWord(w, segment.start, segment.end) for w in segment.text.split())
-    return words

@@ -44,6 +44,8 @@ class LiveRecord:
     source: str = ""
     translation: str = ""
     committed_early: bool = False  # a sentence spoken while the speaker went on
+    pitch_hz: float | None = None  # the speaker's median pitch over the line
+    voice: str = ""  # the voice that spoke it (matched to the pitch when there are two)
     dropped: str | None = None  # why the line was not spoken, when it was not
 
     @property

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +18,10 @@ from cli_helpers import one_line_error, run_dubber
 from media_fixtures import speech_with_pauses
 
 from dubber.audio import rms_db
-from dubber.live import (
-    Endpointer,
-    LiveConfig,
-    LiveSession,
-    LocalAgreement,
-    Partial,
-    SileroStream,
-    TimedWord,
-    live_recognizer,
-    transcribe_words,
-)
+from dubber.engines.espeak import EspeakSynthesizer
+from dubber.live import LiveConfig, LiveSession, live_recognizer
+from dubber.live_agreement import LocalAgreement, TimedWord, transcribe_words
+from dubber.live_endpoint import Endpointer, Partial, SileroStream
 from dubber.live_io import RATE, FileSource, PlacedTrack, SamplesSource, StreamResampler
 from dubber.live_stats import STAGE_FIELDS, write_stats
 from dubber.media import write_wav
@@ -36,6 +30,7 @@ from dubber.pipeline import EngineChoice, PipelineEngines
 from dubber.settings import RuntimeOptions
 from dubber.store import Store
 from dubber.subtitles import parse_srt
+from dubber.voices import VoiceBank
 
 CLIPS = ["cmuarctic_aew_a0003.wav", "librispeech_1089-134686-0001.wav", "fleurs_en_004.wav"]
 ENGINES = ("--asr-model", "whisper-tiny.en", "--engine", "apertium")
@@ -141,6 +136,23 @@ def test_local_agreement_commits_a_sentence_two_passes_agree_on(engines, two_sen
     assert [w.start for w in spoken] == sorted(w.start for w in spoken)
     rest = " ".join(w.text for w in agreement.rest(transcribe_words(recognizer, speech))).lower()
     assert "shook" not in rest and "seeing them forever" in rest
+
+
+def test_each_line_is_spoken_with_the_voice_matching_the_speakers_pitch(engines, shared_data):
+    voices = {
+        "male": (EspeakSynthesizer("es", pitch=30), "espeak-low"),
+        "female": (EspeakSynthesizer("es", pitch=70), "espeak-high"),
+    }
+    bank = VoiceBank(voices, Store().home / "calibration")
+    two_voices = replace(engines, voices=bank)
+    man, woman = "librispeech_1089-134691-0000.wav", "ljspeech_LJ001-0007.wav"
+    audio, _ = speech_with_pauses([shared_data / "asr" / name for name in (man, woman, man)])
+    records = LiveSession(two_voices, LiveConfig(max_lag_s=120)).run(SamplesSource(audio, "3"), 2.0)
+    voices = [r.voice for r in records]
+    assert voices[0] == voices[-1] == "espeak-low" and "espeak-high" in voices
+    for record in records:  # clear pitches (away from the 165 Hz boundary) choose by gender
+        if record.pitch_hz and abs(record.pitch_hz - 165) > 10:
+            assert (record.voice == "espeak-high") == (record.pitch_hz > 165), record
 
 
 def test_a_heard_sentence_end_asks_for_the_confirming_pass_sooner(two_sentences):

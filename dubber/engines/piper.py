@@ -15,8 +15,14 @@ from dubber.engines.onnx import onnx_session
 from dubber.errors import DubberError
 from dubber.phonemes import ESPEAK_LOCK, check_request
 from dubber.settings import RuntimeOptions
+from dubber.text import chunk_text
 
 log = logging.getLogger(__name__)
+
+# Phonemes per inference: memory grows with the longest one (measured: three 365-character
+# sentences peaked at 800 MB, 140-character ones at 350 MB), so longer sentences are spoken in
+# clause-sized pieces.
+MAX_PHONEMES = 300
 
 
 @dataclass(frozen=True)
@@ -86,9 +92,11 @@ class PiperSynthesizer:
             sentences = voice.phonemize(text)
         pieces = []
         for phonemes in filter(None, sentences):
-            audio = np.asarray(voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes), config))
-            peak = float(np.max(np.abs(audio), initial=0.0))
-            pieces.append(np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else audio)
+            for piece in chunk_text("".join(phonemes), MAX_PHONEMES):
+                ids = voice.phonemes_to_ids(list(piece))
+                audio = np.asarray(voice.phoneme_ids_to_audio(ids, config))
+                peak = float(np.max(np.abs(audio), initial=0.0))
+                pieces.append(np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else audio)
         pause = round(self.options.sentence_silence * self.sample_rate / rate)
         return Speech(samples=join_with_pauses(pieces, pause), sample_rate=self.sample_rate)
 
