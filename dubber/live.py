@@ -101,6 +101,7 @@ class LiveSession:
         """Listen to `source` until it ends (or `stop()`); the lines spoken, in order."""
         self._source = source
         self.clock = StreamClock(speed)
+        self._endpointer = Endpointer(self.config, self._vad)  # each run starts from silence
         stages: list[tuple[str, Callable[[], None]]] = [
             ("capture", self._capture),
             ("vad", self._endpoint),
