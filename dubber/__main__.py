@@ -1,5 +1,5 @@
 """`python -m dubber` runs the command line."""
 
-from dubber.cli import main
+from dubber.cli.main import main
 
 main()

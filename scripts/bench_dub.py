@@ -21,13 +21,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from dubber.demo import build_demo_video, narrate
-from dubber.dub import STAGES, Dubber, DubOptions, OutputPaths
+from dubber.dub.job import STAGES, Dubber, DubOptions, OutputPaths
+from dubber.engines.load import EngineChoice, PipelineEngines
 from dubber.engines.piper import PiperSynthesizer
-from dubber.media import ffmpeg_binary, run_ffmpeg
-from dubber.pipeline import EngineChoice, PipelineEngines
+from dubber.media.ffmpeg import ffmpeg_binary, run_ffmpeg
+from dubber.media.sample import build_demo_video, narrate
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
+from dubber.store.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LONGFORM = SHARED_DATA / "longform" / "06-ibm-earnings-1min.wav"

@@ -15,15 +15,15 @@ import logging
 import tempfile
 from pathlib import Path
 
-from dubber.live_bench import TYPICAL_SPANISH_TOKENS, measure_live
+from dubber.measure.live_bench import TYPICAL_SPANISH_TOKENS, measure_live
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def build_opus_mt_shape(folder: Path) -> Path:
     """A random-weight CTranslate2 model of the OPUS-MT shape (as build_tiny_marian.py builds)."""
-    from dubber.convert import convert_opus_mt
-    from dubber.marian_builder import SHAPES, build_marian_release
+    from dubber.measure.marian_builder import SHAPES, build_marian_release
+    from dubber.store.convert import convert_opus_mt
 
     corpus = [DATA / "mt" / "test.en", DATA / "mt" / "test.es"]
     marian = build_marian_release(folder / "marian", corpus, SHAPES["opus-mt"])
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         mt_dir = args.mt_dir or build_opus_mt_shape(Path(scratch))
         loops = 1
         if args.soak_minutes:
-            from dubber.live_bench import clips_with_pauses
+            from dubber.measure.live_bench import clips_with_pauses
 
             once = len(clips_with_pauses(clips, args.pause)) / 16000
             loops = max(1, round(args.soak_minutes * 60 / once))

@@ -4,7 +4,7 @@
 
 OUT/marian gets the Marian release (decoder.yml, .npz, .vocab.yml, source.spm, target.spm) and
 OUT/ct2 the CTranslate2 model that dubber's opusmt engine runs. `--shape opus-mt` has the real
-OPUS-MT en-es sizes, for speed benchmarks. The builder itself is dubber.marian_builder.
+OPUS-MT en-es sizes, for speed benchmarks. The builder itself is dubber.measure.marian_builder.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from dubber.convert import convert_opus_mt
-from dubber.marian_builder import SHAPES, build_marian_release
+from dubber.measure.marian_builder import SHAPES, build_marian_release
+from dubber.store.convert import convert_opus_mt
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mt"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.media import decode_audio, ffmpeg_binary, write_wav
+from dubber.media.ffmpeg import decode_audio, ffmpeg_binary, write_wav
 
 RATE = 16000
 TONE_HZ = 55.0  # below any voice's pitch, so its level shows the background alone

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from dubber.engines.whisper import WhisperConfig, WhisperRecognizer, split_at_quiet_moments
-from dubber.media import decode_audio
-from dubber.metrics import word_error_rate
+from dubber.measure.scores import word_error_rate
+from dubber.media.ffmpeg import decode_audio
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
+from dubber.store.store import Store
 
 # Measured 2026-11-24: tiny.en int8, beam 5, 2 threads -> corpus WER 1.4 % on the 12 shared clips.
 MAX_WER = 0.04

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dubber.audio import resample, rms_db, time_stretch
 from dubber.engines.piper import PiperSynthesizer
 from dubber.engines.whisper import WhisperRecognizer
-from dubber.metrics import word_error_rate
+from dubber.measure.scores import word_error_rate
+from dubber.media.dsp import resample, rms_db, time_stretch
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
+from dubber.store.store import Store
 
 RATE = 22050
 SENTENCE = "The hospital has followed protocol for infection control, separating the patients."

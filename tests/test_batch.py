@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dubber.batch import collect_inputs, plan_outputs
+from dubber.chain.glossary import Glossary
+from dubber.dub.outputs import collect_inputs, plan_outputs
 from dubber.engines.apertium import ApertiumTranslator
 from dubber.errors import UsageError
-from dubber.glossary import Glossary
 
 
 def test_folders_expand_to_their_media_but_not_earlier_dubs(tmp_path):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from cli_helpers import one_line_error, run_dubber
 
-from dubber.bench import Row, compare, generated_inputs, rows_from_json, stat
-from dubber.dub import STAGES
-from dubber.media import probe
+from dubber.dub.job import STAGES
+from dubber.measure.bench import Row, compare, generated_inputs, rows_from_json, stat
+from dubber.media.ffmpeg import probe
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
+from dubber.store.store import Store
 
 QUICK = ("--limit", "1", "--repeats", "1", "--warmup", "0", "--threads", "1")
 EXPECTED = {

@@ -7,8 +7,8 @@ import json
 import pytest
 from cli_helpers import one_line_error, run_dubber
 
-from dubber.marian_builder import build_marian_release
-from dubber.media import read_wav
+from dubber.measure.marian_builder import build_marian_release
+from dubber.media.ffmpeg import read_wav
 
 JFK = "asr/jfk_inaugural_1961.wav"
 

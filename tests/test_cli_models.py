@@ -12,7 +12,7 @@ from cli_helpers import one_line_error
 from cli_helpers import run_dubber as dubber
 from typer.testing import CliRunner
 
-from dubber.cli import app
+from dubber.cli.main import app
 
 JOE = "piper-en_US-joe-medium"
 runner = CliRunner()

@@ -17,15 +17,15 @@ from media_fixtures import (
     with_tone,
 )
 
-from dubber.dub import Dubber, DubOptions, OutputPaths
+from dubber.chain.fit import RATE_ATTEMPTS
+from dubber.dub.job import Dubber, DubOptions, OutputPaths
+from dubber.engines.load import EngineChoice, PipelineEngines
 from dubber.engines.whisper import WhisperRecognizer
-from dubber.fit import RATE_ATTEMPTS
-from dubber.media import decode_audio
-from dubber.metrics import word_error_rate
-from dubber.pipeline import EngineChoice, PipelineEngines
+from dubber.measure.scores import word_error_rate
+from dubber.media.ffmpeg import decode_audio
+from dubber.media.subtitles import parse_srt
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
-from dubber.subtitles import parse_srt
+from dubber.store.store import Store
 
 CLIPS = ("librispeech_1089-134691-0000.wav", "ljspeech_LJ001-0007.wav", "cmuarctic_aew_a0003.wav")
 # Measured 2026-11-24 (Apertium + Kokoro offline pack, Whisper base round trip): WER 0.28.

@@ -13,7 +13,7 @@ from cli_helpers import one_line_error, run_dubber
 from whisper_normalizer.basic import BasicTextNormalizer
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from dubber.transcript import DubDocument, Utterance
+from dubber.chain.line import DubDocument, Utterance
 
 MT_LINES = 40
 ASR_CLIPS = 4

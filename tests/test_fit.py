@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dubber.audio import time_stretch
-from dubber.engines.base import Hypothesis
+from dubber.chain.fit import DurationModel, FitRules, choose_hypothesis, first_rate, fit_speech
 from dubber.engines.espeak import EspeakSynthesizer
-from dubber.fit import DurationModel, FitRules, choose_hypothesis, first_rate, fit_speech
-from dubber.mix import GAIN_RATE, Background, DubTrack, MixRules, duck_gain
+from dubber.engines.types import Hypothesis
+from dubber.media.dsp import time_stretch
+from dubber.media.mix import GAIN_RATE, Background, DubTrack, MixRules, duck_gain
 
 SENTENCE = (
     "El presidente anunció esta tarde un nuevo plan de inversiones para las carreteras del país."

@@ -17,20 +17,20 @@ import pytest
 from cli_helpers import one_line_error, run_dubber
 from media_fixtures import speech_with_pauses
 
-from dubber.audio import rms_db
 from dubber.engines.espeak import EspeakSynthesizer
-from dubber.live import LiveConfig, LiveSession, live_recognizer
-from dubber.live_agreement import LocalAgreement, TimedWord, transcribe_words
-from dubber.live_endpoint import Endpointer, Partial, SileroStream
-from dubber.live_io import RATE, FileSource, PlacedTrack, SamplesSource, StreamResampler
-from dubber.live_stats import STAGE_FIELDS, write_stats
-from dubber.media import write_wav
-from dubber.metrics import word_error_rate
-from dubber.pipeline import EngineChoice, PipelineEngines
+from dubber.engines.load import EngineChoice, PipelineEngines
+from dubber.engines.voices import VoiceBank
+from dubber.live.agreement import LocalAgreement, TimedWord, transcribe_words
+from dubber.live.endpoint import Endpointer, Partial, SileroStream
+from dubber.live.session import LiveConfig, LiveSession, live_recognizer
+from dubber.live.sources import RATE, FileSource, PlacedTrack, SamplesSource, StreamResampler
+from dubber.live.stats import STAGE_FIELDS, write_stats
+from dubber.measure.scores import word_error_rate
+from dubber.media.dsp import rms_db
+from dubber.media.ffmpeg import write_wav
+from dubber.media.subtitles import parse_srt
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
-from dubber.subtitles import parse_srt
-from dubber.voices import VoiceBank
+from dubber.store.store import Store
 
 CLIPS = ["cmuarctic_aew_a0003.wav", "librispeech_1089-134686-0001.wav", "fleurs_en_004.wav"]
 ENGINES = ("--asr-model", "whisper-tiny.en", "--engine", "apertium")

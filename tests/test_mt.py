@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import sacrebleu
 
-from dubber.convert import convert_opus_mt
 from dubber.engines.apertium import ApertiumTranslator
-from dubber.engines.base import Translator
 from dubber.engines.opusmt import OpusMTConfig, OpusMTTranslator
+from dubber.engines.types import Translator
 from dubber.errors import DubberError
-from dubber.marian_builder import build_marian_release
+from dubber.measure.marian_builder import build_marian_release
 from dubber.settings import RuntimeOptions
+from dubber.store.convert import convert_opus_mt
 from dubber.text import chunk_text, split_sentences
 
 # Measured: Apertium eng-spa scores chrF 45.0 (BLEU 12.6) on shared/data/mt.

@@ -20,12 +20,11 @@ pytest.importorskip("pytriton", reason="needs the 'serve' extra: pip install 'du
 from pytriton.client import ModelClient  # noqa: E402
 from pytriton.client.exceptions import PyTritonClientInferenceServerError  # noqa: E402
 
-from dubber.dub import Dubber, DubOptions, OutputPaths  # noqa: E402
+from dubber.dub.job import Dubber, DubOptions, OutputPaths  # noqa: E402
 from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
+from dubber.engines.load import EngineChoice, PipelineEngines  # noqa: E402
 from dubber.errors import DubberError  # noqa: E402
-from dubber.media import decode_audio  # noqa: E402
-from dubber.pipeline import EngineChoice, PipelineEngines  # noqa: E402
-from dubber.serve import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
+from dubber.media.ffmpeg import decode_audio  # noqa: E402
 from dubber.serve.client import (  # noqa: E402
     RemoteTranslator,
     RetryPolicy,
@@ -33,8 +32,9 @@ from dubber.serve.client import (  # noqa: E402
     connect,
 )
 from dubber.serve.server import free_ports  # noqa: E402
+from dubber.serve.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
 from dubber.settings import RuntimeOptions  # noqa: E402
-from dubber.store import Store  # noqa: E402
+from dubber.store.store import Store  # noqa: E402
 
 ASR_MODEL, VOICE = "whisper-tiny.en", "piper-en_US-joe-medium"  # the fastest installed here
 CLIP = "ljspeech_LJ001-0007.wav"

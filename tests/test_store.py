@@ -1,6 +1,6 @@
 """The model store on real model files: packs, import, archives, verification, locking, offline.
 
-Only the Hugging Face Hub is faked (it cannot be reached here): `dubber.hub`'s functions are
+Only the Hugging Face Hub is faked (it cannot be reached here): `dubber.store.hub`'s functions are
 replaced by ones serving files from a local folder.
 """
 
@@ -23,11 +23,11 @@ import huggingface_hub
 import numpy as np
 import pytest
 
-from dubber import hub
-from dubber.archive import UnsafeArchiveError
-from dubber.catalogue import Catalogue, catalogue_dir
 from dubber.errors import DubberError, ModelNotInstalledError
-from dubber.store import RECORD, Store
+from dubber.store import hub
+from dubber.store.archive import UnsafeArchiveError
+from dubber.store.catalogue import Catalogue, catalogue_dir
+from dubber.store.store import RECORD, Store
 
 JOE = "piper-en_US-joe-medium"
 JOE_FILES = ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json")
@@ -478,7 +478,7 @@ def test_pull_refuses_a_file_that_differs_from_the_hubs_sha256(fake_hub, tmp_pat
 @pytest.fixture(scope="module")
 def marian_zip(shared_data, tmp_path_factory) -> Path:
     """A random-weight OPUS-MT Marian release (the real layout), zipped like the published ones."""
-    from dubber.marian_builder import build_marian_release
+    from dubber.measure.marian_builder import build_marian_release
 
     folder = tmp_path_factory.mktemp("marian")
     release = build_marian_release(

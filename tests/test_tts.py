@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dubber.audio import trim_silence
-from dubber.engines.base import Speech, Synthesizer
 from dubber.engines.espeak import EspeakSynthesizer
 from dubber.engines.kokoro import MAX_TOKENS, KokoroSynthesizer, kokoro_phonemes
+from dubber.engines.phonemes import phonemize
 from dubber.engines.piper import MAX_PHONEMES, PiperSynthesizer
+from dubber.engines.types import Speech, Synthesizer
 from dubber.engines.whisper import WhisperRecognizer
 from dubber.errors import DubberError
-from dubber.media import decode_audio, write_wav
-from dubber.metrics import word_error_rate
-from dubber.phonemes import phonemize
+from dubber.measure.scores import word_error_rate
+from dubber.media.dsp import trim_silence
+from dubber.media.ffmpeg import decode_audio, write_wav
 from dubber.settings import RuntimeOptions
-from dubber.store import Store
+from dubber.store.store import Store
 
 RUNTIME = RuntimeOptions(threads=2)
 # Short plain sentences (no digits, no names) from ../shared/data/mt, by line number; the Spanish

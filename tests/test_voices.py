@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dubber.engines.espeak import EspeakSynthesizer
-from dubber.voices import VoiceBank, style_gender
+from dubber.engines.voices import VoiceBank, style_gender
 
 
 @pytest.fixture(scope="module")

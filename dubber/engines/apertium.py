@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
-from dubber.engines.base import Hypothesis, Translation
+from dubber.engines.types import Hypothesis, Translation
 from dubber.errors import DubberError
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import wave
 
 import numpy as np
 
-from dubber.engines.base import Speech
+from dubber.engines.phonemes import check_request
+from dubber.engines.types import Speech
 from dubber.errors import DubberError
-from dubber.phonemes import check_request
 
 
 class EspeakSynthesizer:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.audio import join_with_pauses, trim_silence
-from dubber.engines.base import Speech
 from dubber.engines.onnx import onnx_session
+from dubber.engines.phonemes import check_request, phonemize
+from dubber.engines.types import Speech
 from dubber.errors import DubberError
-from dubber.phonemes import check_request, phonemize
+from dubber.media.dsp import join_with_pauses, trim_silence
 from dubber.settings import RuntimeOptions
 from dubber.text import chunk_text, split_sentences
 

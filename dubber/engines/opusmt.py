@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubber.engines.base import Hypothesis, Translation
+from dubber.engines.types import Hypothesis, Translation
 from dubber.errors import DubberError
 from dubber.settings import RuntimeOptions
 from dubber.text import chunk_text, split_sentences

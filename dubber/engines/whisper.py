@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.base import Segment, TranscriptionInfo, Word
+from dubber.engines.types import Segment, TranscriptionInfo, Word
 from dubber.settings import RuntimeOptions
 
 SAMPLE_RATE = 16000

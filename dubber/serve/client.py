@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dubber.engines.base import Segment, Speech, TranscriptionInfo, Translation
+from dubber.engines.types import Segment, Speech, TranscriptionInfo, Translation
 from dubber.errors import DubberError
-from dubber.serve import (
+from dubber.serve.wire import (
     ASR,
     ASR_SAMPLE_RATE,
     INFO,
@@ -34,7 +34,7 @@ from dubber.serve import (
 )
 
 if TYPE_CHECKING:
-    from dubber.pipeline import PipelineEngines
+    from dubber.engines.load import PipelineEngines
 
 log = logging.getLogger(__name__)
 
@@ -245,9 +245,9 @@ def connect(
     The voice's speaking rate is calibrated once per voice id and kept in `calibration_dir`
     (default: DUBBER_HOME/calibration, shared with local voices of the same id).
     """
-    from dubber.pipeline import PipelineEngines
+    from dubber.engines.load import PipelineEngines
+    from dubber.engines.voices import VoiceBank
     from dubber.settings import dubber_home
-    from dubber.voices import VoiceBank
 
     try:
         import pytriton.client  # noqa: F401

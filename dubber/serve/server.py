@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from dubber.audio import join_with_pauses
-from dubber.engines.base import Synthesizer, Translation
+from dubber.engines.load import PipelineEngines
+from dubber.engines.types import Synthesizer, Translation
 from dubber.errors import DubberError
-from dubber.pipeline import PipelineEngines
-from dubber.serve import (
+from dubber.media.dsp import join_with_pauses
+from dubber.serve.wire import (
     ASR,
     ASR_SAMPLE_RATE,
     INFO,

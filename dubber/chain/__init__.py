@@ -1,0 +1,1 @@
+"""The speech-translation chain every command shares: lines, grouping, translation, speech, fit."""

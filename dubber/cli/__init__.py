@@ -1,0 +1,1 @@
+"""Command line: Typer commands that parse, call one library function and print."""

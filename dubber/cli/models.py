@@ -1,0 +1,196 @@
+"""`dubber models`: list, pull, import, verify, locate and remove models."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from dubber.cli.options import OfflineOption
+from dubber.errors import DubberError
+from dubber.settings import is_offline
+from dubber.store.catalogue import Manifest
+from dubber.store.hub import ProgressHook
+from dubber.store.store import InstalledModel, Store
+
+app = typer.Typer(
+    help="Manage models: list the catalogue, pull, import offline, verify, locate, remove.",
+    no_args_is_help=True,
+)
+_err = Console(stderr=True)
+
+ModelIds = Annotated[list[str], typer.Argument(help="Model ids (see 'dubber models list').")]
+
+
+@app.command("list")
+def list_models(
+    installed_only: Annotated[
+        bool, typer.Option("--installed", help="Only models that are installed.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every catalogue model and where it is installed."""
+    store = Store()
+    installed = {model.id: model for model in store.installed()}
+    rows = [
+        (manifest, installed.get(manifest.id))
+        for manifest in store.catalogue.all()
+        if manifest.id in installed or not installed_only
+    ]
+    if as_json:
+        print(json.dumps([_summary(m, i) for m, i in rows], indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "kind", "languages", "size", "installed", "notes", show_lines=False)
+    for manifest, model in rows:
+        table.add_row(
+            manifest.id,
+            manifest.kind,
+            _languages(manifest),
+            f"{manifest.size_mb:.0f} MB",
+            model.where if model else "not installed",
+            manifest.notes,
+        )
+    Console().print(table)
+
+
+@app.command()
+def pull(
+    model_ids: ModelIds,
+    force: Annotated[bool, typer.Option("--force", help="Download again even if installed.")] = (
+        False
+    ),
+    offline: OfflineOption = False,
+) -> None:
+    """Download models from the Hugging Face Hub (OPUS-MT: convert to CTranslate2 int8)."""
+    store = Store(offline=is_offline(offline))
+    for model_id in model_ids:
+        store.catalogue.get(model_id)
+    with _download_progress() as progress:
+        for model_id in model_ids:
+            model = store.pull(model_id, force=force, progress=progress)
+            print(f"{model.id}: {store.path(model.id)} ({model.where})")
+
+
+@app.command("import")
+def import_(
+    path: Annotated[
+        Path, typer.Argument(help="A model folder or a .tar, .tar.gz, .tgz or .zip archive.")
+    ],
+    model_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Model id \\[default: from the folder's record or its files]."),
+    ] = None,
+) -> None:
+    """Install a model from a local folder or archive (for machines without network)."""
+    model = Store().import_path(path, model_id)
+    print(f"{model.id}: {model.path}")
+
+
+@app.command()
+def verify(
+    model_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Model ids \\[default: every installed model]."),
+    ] = None,
+) -> None:
+    """Re-hash installed models' files; report every missing or corrupt file."""
+    store = Store()
+    ids = model_ids or [model.id for model in store.installed()]
+    failed = []
+    for model_id in ids:
+        problems = store.verify(model_id)
+        for problem in problems:
+            print(f"{model_id}: {problem}")
+        if problems:
+            failed.append(model_id)
+        else:
+            print(f"{model_id}: ok")
+    if failed:
+        raise DubberError(
+            f"{', '.join(failed)} failed verification: reinstall with "
+            "'dubber models pull ID --force' or 'dubber models import PATH --id ID'"
+        )
+
+
+@app.command()
+def path(model_id: Annotated[str, typer.Argument(help="Model id.")]) -> None:
+    """Print an installed model's folder."""
+    print(Store().path(model_id))
+
+
+@app.command()
+def remove(
+    model_id: Annotated[str, typer.Argument(help="Model id.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a model from the store (models from PyPI packs are removed with pip)."""
+    store = Store()
+    folder = store.removable(model_id)
+    if not yes:
+        typer.confirm(f"Delete {folder}?", abort=True)
+    store.remove(model_id)
+    print(f"removed {model_id}")
+
+
+def _languages(manifest: Manifest) -> str:
+    source, target = manifest.source_languages, manifest.target_languages
+    if len(source) > 4:
+        return f"{len(source)} languages"
+    if source == target:
+        return ", ".join(source)
+    return f"{', '.join(source)} -> {', '.join(target)}"
+
+
+def _summary(manifest: Manifest, model: InstalledModel | None) -> dict:
+    return {
+        "id": manifest.id,
+        "kind": manifest.kind,
+        "engine": manifest.engine,
+        "source_languages": list(manifest.source_languages),
+        "target_languages": list(manifest.target_languages),
+        "native": manifest.native,
+        "voices": list(manifest.voices),
+        "size_mb": manifest.size_mb,
+        "licence": manifest.licence,
+        "notes": manifest.notes,
+        "installed": model.where if model else None,
+        "path": str(model.path) if model and model.path else None,
+    }
+
+
+@contextlib.contextmanager
+def _download_progress() -> Iterator[ProgressHook]:
+    """A rich progress display on stderr, one bar per downloaded file."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=True,
+        disable=not _err.is_terminal,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def hook(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        yield hook

@@ -1,0 +1,90 @@
+"""Command-line options shared by several commands."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from dubber.settings import RuntimeOptions, is_offline
+from dubber.store.store import Store
+
+
+class Device(str, Enum):
+    """Where models run."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class ComputeType(str, Enum):
+    """CTranslate2 numeric types (float16 and int8_float16 need CUDA)."""
+
+    int8 = "int8"
+    int8_float32 = "int8_float32"
+    int8_float16 = "int8_float16"
+    float16 = "float16"
+    float32 = "float32"
+
+
+class TargetLanguage(str, Enum):
+    """Languages dubber speaks."""
+
+    es = "es"
+
+
+class TranslatorEngine(str, Enum):
+    """Translation engines: neural OPUS-MT, rule-based Apertium, or the best installed."""
+
+    auto = "auto"
+    opusmt = "opusmt"
+    apertium = "apertium"
+
+
+class VoiceMatch(str, Enum):
+    """Whether to pick a male or female voice by each speaker's pitch."""
+
+    pitch = "pitch"
+    off = "off"
+
+
+AsrModelOption = Annotated[str | None, typer.Option(help="Whisper model id.")]
+TranslatorOption = Annotated[TranslatorEngine, typer.Option(help="Translation engine.")]
+MtModelOption = Annotated[str | None, typer.Option(help="OPUS-MT model id.")]
+VoiceOption = Annotated[
+    str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
+]
+VoiceMatchOption = Annotated[
+    VoiceMatch, typer.Option(help="Pick a male or female voice by the speaker's pitch.")
+]
+ServerOption = Annotated[
+    str | None,
+    typer.Option(help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."),
+]
+DeviceOption = Annotated[Device, typer.Option(help="Run models on the CPU or a CUDA GPU.")]
+ComputeTypeOption = Annotated[
+    ComputeType | None,
+    typer.Option(help="Numeric type \\[default: int8 on CPU, float16 on CUDA]."),
+]
+ThreadsOption = Annotated[
+    int | None, typer.Option(min=1, help="CPU threads per model \\[default: all cores].")
+]
+OfflineOption = Annotated[
+    bool, typer.Option("--offline", help="Never use the network (also DUBBER_OFFLINE=1).")
+]
+
+
+def runtime_options(
+    device: Device, compute_type: ComputeType | None, threads: int | None
+) -> RuntimeOptions:
+    """The runtime the options ask for, with what they leave open chosen for this machine."""
+    return RuntimeOptions.choose(
+        device.value, compute_type.value if compute_type else None, threads
+    )
+
+
+def open_store(offline: bool) -> Store:
+    """The model store, offline when the flag or the environment says so."""
+    return Store(offline=is_offline(offline))

@@ -1,0 +1,1 @@
+"""Live speech-to-speech translation: sources, endpointing, agreement, the session, sinks, stats."""

@@ -1,0 +1,1 @@
+"""Measurement, apart from the runtime: quality evaluation (eval) and speed benchmarks (bench)."""

@@ -1,0 +1,1 @@
+"""Media at the edges: ffmpeg, probing, decoding, signal processing, mixing, muxing, subtitles."""

@@ -1,0 +1,1 @@
+"""The model store: catalogue manifests, PyPI packs, Hub downloads, archive import, conversion."""

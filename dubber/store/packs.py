@@ -1,0 +1,54 @@
+"""The PyPI model packs: find their files and turn split packs into one model folder."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+from pathlib import Path
+
+from dubber.store.catalogue import FileEntry, Packs
+
+Located = dict[str, tuple[Path, ...]]
+
+
+def locate(packs: Packs) -> Located | None:
+    """Each model file's pack resources on disk, or None unless every pack and file is installed.
+
+    Packages are found without importing them (some import heavy runtimes at import time).
+    """
+    for package in packs.packages:
+        try:
+            importlib.metadata.distribution(package)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+    located = {name: tuple(_resource(ref) for ref in refs) for name, refs in packs.files.items()}
+    if not all(path is not None and path.is_file() for paths in located.values() for path in paths):
+        return None
+    return located
+
+
+def _resource(ref: str) -> Path | None:
+    """'module/relative/path' as a path inside the installed module's folder."""
+    module, _, relative = ref.partition("/")
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / relative
+
+
+def usable_folder(located: Located) -> Path | None:
+    """The pack folder itself when it already holds every model file under its own name."""
+    folders = {paths[0].parent for paths in located.values()}
+    whole = all(len(paths) == 1 and paths[0].name == name for name, paths in located.items())
+    return folders.pop() if whole and len(folders) == 1 else None
+
+
+def materialise(located: Located, folder: Path) -> list[FileEntry]:
+    """Write each model file into `folder`, joining its resources in order; describe them."""
+    written = []
+    for name, paths in located.items():
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as sink:
+            written.append(FileEntry.of(name, *paths, sink=sink))
+    return written

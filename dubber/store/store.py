@@ -1,0 +1,434 @@
+"""The model store: $DUBBER_HOME/models, one folder per model id, plus the installed PyPI packs.
+
+Every install (Hub pull, import, joined packs) is written into a temporary folder beside its
+target, verified, and renamed into place under a per-model file lock, so a model folder is
+always whole and two processes never install the same model at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock
+
+from dubber.errors import DubberError, ModelNotInstalledError
+from dubber.fsutil import atomic_dir
+from dubber.settings import dubber_home, is_offline
+from dubber.store import hub, packs
+from dubber.store.archive import extract_archive, is_archive
+from dubber.store.catalogue import Catalogue, FileEntry, Manifest, Source
+
+log = logging.getLogger(__name__)
+
+RECORD = "dubber-model.json"
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    """A model ready to use: where it came from and the files it is made of."""
+
+    id: str
+    origin: str  # "hub" | "import" | "pack"
+    where: str  # "store", or the PyPI packs that provide it
+    path: Path | None  # None: split packs not joined yet (Store.path joins them)
+    files: tuple[FileEntry, ...]
+    installed_at: str | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _default_catalogue() -> Catalogue:
+    return Catalogue.load()
+
+
+class Store:
+    """Installed models under `home`/models (default $DUBBER_HOME) and in PyPI packs."""
+
+    def __init__(self, home: Path | None = None, offline: bool | None = None) -> None:
+        self.home = Path(home) if home is not None else dubber_home()
+        self.root = self.home / "models"
+        self.offline = is_offline() if offline is None else offline
+        self.catalogue = _default_catalogue()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def is_installed(self, model_id: str) -> bool:
+        """True when the model is in the store or its PyPI packs are installed."""
+        return self._installed(self.catalogue.get(model_id)) is not None
+
+    def installed(self) -> list[InstalledModel]:
+        """Every usable model, in catalogue order."""
+        found = (self._installed(manifest) for manifest in self.catalogue.all())
+        return [model for model in found if model is not None]
+
+    def path(self, model_id: str) -> Path:
+        """The folder of an installed model; split packs are joined into the store once."""
+        manifest = self.catalogue.get(model_id)
+        if self._record(model_id) is not None:
+            return self._folder(model_id)
+        located = self._located(manifest)
+        if located is None:
+            raise ModelNotInstalledError(model_id)
+        return packs.usable_folder(located) or self._join_packs(manifest, located)
+
+    def verify(self, model_id: str) -> list[str]:
+        """Re-hash an installed model's files; one line per missing or corrupt file."""
+        folder = self.path(model_id)
+        record = self._record(model_id)
+        expected = [*self.catalogue.get(model_id).files, *(record.files if record else ())]
+        names = {entry.name for entry in expected}
+        actual = {n: FileEntry.of(n, folder / n) for n in names if (folder / n).is_file()}
+        return _problems(expected, actual)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def pull(
+        self, model_id: str, force: bool = False, progress: hub.ProgressHook | None = None
+    ) -> InstalledModel:
+        """Install a model from its source (Hub or release archive) unless it is installed."""
+        manifest = self.catalogue.get(model_id)
+        if not force and self.is_installed(model_id):
+            self.path(model_id)
+            log.info("%s is already installed", model_id)
+            return self._require(manifest)
+        if manifest.source is None:
+            assert manifest.packs is not None
+            raise DubberError(
+                f"model '{model_id}' is only distributed on PyPI: "
+                f"run 'pip install {' '.join(manifest.packs.packages)}'"
+            )
+        if self.offline:
+            raise DubberError(
+                f"model '{model_id}' is not installed and dubber is offline (--offline, "
+                "DUBBER_OFFLINE or HF_HUB_OFFLINE): copy it from a connected machine and run "
+                f"'dubber models import PATH --id {model_id}'"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(model_id):
+            if not force and self._record(model_id) is not None:
+                log.info("%s was installed while waiting for the lock", model_id)
+                return self._require(manifest)
+            with (
+                tempfile.TemporaryDirectory(prefix=f".{model_id}.", dir=self.root) as staging,
+                atomic_dir(self._folder(model_id)) as tmp,
+            ):
+                expected = _fetch(manifest.source, Path(staging), tmp, progress)
+                self._seal(manifest, tmp, "hub", _describe(tmp), expected)
+        log.debug("installed %s into %s", model_id, self._folder(model_id))
+        return self._require(manifest)
+
+    def import_path(self, path: Path, model_id: str | None = None) -> InstalledModel:
+        """Install a model from a local folder or archive; its id from `model_id`, its record,
+        or its file layout. A raw OPUS-MT Marian release is converted to CTranslate2."""
+        path = Path(path)
+        if not path.exists():
+            raise DubberError(
+                f"{path} does not exist: give a model folder or a {_ARCHIVES} archive"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".import.", dir=self.root) as staging:
+            source = _unpack(path, Path(staging))
+            manifest, recorded = self._identify(source, model_id, path)
+            with self._lock(manifest.id), atomic_dir(self._folder(manifest.id)) as tmp:
+                if manifest.engine == "opusmt" and (source / "decoder.yml").is_file():
+                    from dubber.store.convert import convert_opus_mt
+
+                    convert_opus_mt(source, tmp)
+                else:
+                    _copy_files(source, tmp)
+                self._seal(manifest, tmp, "import", _describe(tmp), recorded)
+        log.debug("imported %s from %s into %s", manifest.id, path, self._folder(manifest.id))
+        return self._require(manifest)
+
+    def removable(self, model_id: str) -> Path:
+        """The store folder `remove` would delete; DubberError if the model comes from packs."""
+        manifest = self.catalogue.get(model_id)
+        record = self._record(model_id)
+        if (
+            manifest.packs
+            and self._located(manifest)
+            and (record is None or record.origin == "pack")
+        ):
+            raise DubberError(
+                f"model '{model_id}' comes from installed PyPI packs: "
+                f"run 'pip uninstall {' '.join(manifest.packs.packages)}' to remove it"
+            )
+        folder = self._folder(model_id)
+        if not folder.is_dir():
+            raise ModelNotInstalledError(model_id)
+        return folder
+
+    def remove(self, model_id: str) -> None:
+        """Delete a model from the store; a model provided by PyPI packs is refused."""
+        folder = self.removable(model_id)
+        with self._lock(model_id):
+            doomed = folder.with_name(f".{model_id}.removed")
+            shutil.rmtree(doomed, ignore_errors=True)
+            os.replace(folder, doomed)
+            shutil.rmtree(doomed)
+        log.info("removed %s", model_id)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _folder(self, model_id: str) -> Path:
+        return self.root / model_id
+
+    def _lock(self, model_id: str) -> FileLock:
+        locks = self.root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        return FileLock(locks / f"{model_id}.lock")
+
+    def _located(self, manifest: Manifest) -> packs.Located | None:
+        return packs.locate(manifest.packs) if manifest.packs else None
+
+    def _record(self, model_id: str) -> InstalledModel | None:
+        """The store's installed record for `model_id`, or None when absent or unreadable."""
+        folder = self._folder(model_id)
+        try:
+            data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+            packages = data.get("packages") or ()
+            return InstalledModel(
+                id=data["id"],
+                origin=data["origin"],
+                where=f"pack {', '.join(packages)} (joined into the store)"
+                if packages
+                else "store",
+                path=folder,
+                files=tuple(FileEntry(**entry) for entry in data["files"]),
+                installed_at=data.get("installed_at"),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _installed(self, manifest: Manifest) -> InstalledModel | None:
+        record = self._record(manifest.id)
+        if record is not None:
+            return record
+        located = self._located(manifest)
+        if located is None:
+            return None
+        assert manifest.packs is not None
+        return InstalledModel(
+            id=manifest.id,
+            origin="pack",
+            where=f"pack {', '.join(manifest.packs.packages)}",
+            path=packs.usable_folder(located),
+            files=manifest.files,
+        )
+
+    def _require(self, manifest: Manifest) -> InstalledModel:
+        installed = self._installed(manifest)
+        if installed is None:
+            raise ModelNotInstalledError(manifest.id)
+        return installed
+
+    def _join_packs(self, manifest: Manifest, located: packs.Located) -> Path:
+        """Join split pack files into the store (verified against the catalogue), once."""
+        assert manifest.packs is not None
+        folder = self._folder(manifest.id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(manifest.id):
+            if self._record(manifest.id) is None:
+                log.info("joining %s from its PyPI packs (once)", manifest.id)
+                with atomic_dir(folder) as tmp:
+                    written = packs.materialise(located, tmp)
+                    self._seal(manifest, tmp, "pack", written, packages=manifest.packs.packages)
+        return folder
+
+    def _identify(
+        self, folder: Path, model_id: str | None, given: Path
+    ) -> tuple[Manifest, tuple[FileEntry, ...]]:
+        """The model in `folder` and the file hashes its own record promises (if it has one)."""
+        record = _read_record(folder)
+        chosen = model_id or (record or {}).get("id")
+        manifest = self.catalogue.get(chosen) if chosen else self._infer(folder, given)
+        promised = ()
+        if record and record.get("id") == manifest.id:
+            promised = tuple(FileEntry(**entry) for entry in record.get("files", ()))
+        return manifest, promised
+
+    def _infer(self, folder: Path, given: Path) -> Manifest:
+        """The one catalogue model whose file layout (and known sizes/hashes) `folder` matches."""
+        present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+        if "decoder.yml" in present:
+            candidates = [m for m in self.catalogue.all("mt") if m.engine == "opusmt"]
+        else:
+            candidates = [
+                m
+                for m in self.catalogue.all()
+                if m.files
+                and all(entry.name in present for entry in m.files)
+                and not any(
+                    entry.size is not None and (folder / entry.name).stat().st_size != entry.size
+                    for entry in m.files
+                )
+            ]
+        if len(candidates) > 1:
+            digest = functools.cache(lambda name: FileEntry.of(name, folder / name).sha256)
+            confirmed = [
+                m
+                for m in candidates
+                if any(e.sha256 for e in m.files)
+                and all(e.sha256 is None or digest(e.name) == e.sha256 for e in m.files)
+            ]
+            candidates = confirmed if len(confirmed) == 1 else candidates
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise DubberError(
+                f"{given} matches no catalogue model's files: "
+                "pass --id ID (see 'dubber models list')"
+            )
+        ids = ", ".join(m.id for m in candidates)
+        raise DubberError(f"cannot tell which model {given} holds ({ids}): pass --id ID")
+
+    def _seal(
+        self,
+        manifest: Manifest,
+        folder: Path,
+        origin: str,
+        written: list[FileEntry],
+        expected: Iterable[FileEntry] = (),
+        packages: tuple[str, ...] = (),
+    ) -> None:
+        """Check `written` against the catalogue and `expected`, then record the install."""
+        problems = _problems([*manifest.files, *expected], {e.name: e for e in written})
+        if problems:
+            hint = (
+                f"reinstall them: pip install --force-reinstall {' '.join(packages)}"
+                if packages
+                else "the files are damaged or are not this model; nothing was installed"
+            )
+            raise DubberError(
+                f"model '{manifest.id}' failed verification: {'; '.join(problems)}: {hint}"
+            )
+        record = {
+            "id": manifest.id,
+            "origin": origin,
+            "installed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": [entry.to_json() for entry in written],
+            **({"packages": list(packages)} if packages else {}),
+        }
+        (folder / RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+_ARCHIVES = ".tar, .tar.gz, .tgz or .zip"
+
+
+def _problems(expected: Iterable[FileEntry], actual: dict[str, FileEntry]) -> list[str]:
+    """One line per expected file that is missing or differs, without repeats."""
+    problems = []
+    for entry in expected:
+        found = actual.get(entry.name)
+        problem = f"{entry.name}: missing" if found is None else entry.mismatch(found)
+        if problem and problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def _describe(folder: Path) -> list[FileEntry]:
+    """Every file under `folder` (but the record), hashed."""
+    return [
+        FileEntry.of(path.relative_to(folder).as_posix(), path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.relative_to(folder).as_posix() != RECORD
+    ]
+
+
+def _copy_files(source: Path, dest: Path) -> None:
+    """Copy every file under `source` (file links by content; links to folders are not
+    followed, so a link loop cannot make the copy endless) except an old record."""
+    for top, _folders, names in os.walk(source):
+        for name in names:
+            path = Path(top) / name
+            relative = path.relative_to(source)
+            if path.is_file() and relative.as_posix() != RECORD:
+                (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest / relative)
+
+
+def _read_record(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _unpack(path: Path, staging: Path) -> Path:
+    """The model folder behind `path`: the folder itself, or an archive extracted into `staging`."""
+    if path.is_dir():
+        return path
+    if not is_archive(path):
+        raise DubberError(f"{path} is neither a model folder nor a {_ARCHIVES} archive")
+    root = staging / "unpacked"
+    extract_archive(path, root)
+    entries = list(root.iterdir())
+    while len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        root = entries[0]
+        entries = list(root.iterdir())
+    return root
+
+
+def _fetch(
+    source: Source, staging: Path, folder: Path, progress: hub.ProgressHook | None
+) -> list[FileEntry]:
+    """Download (and convert) a model into `folder`; return what its source says the files are."""
+    if source.type == "hf":
+        return _fetch_hub(source, staging, folder, progress)
+    if source.type == "opus-mt-release" and source.url:
+        _fetch_release(source.url, source.sha256, staging, folder, progress)
+        return []
+    raise DubberError(f"the catalogue names an unknown source type '{source.type}': update dubber")
+
+
+def _fetch_hub(
+    source: Source, staging: Path, folder: Path, progress: hub.ProgressHook | None
+) -> list[FileEntry]:
+    """Download the source's Hub files; the Hub's sizes and LFS sha256 are what they must match."""
+    remote_paths = {
+        name: posixpath.join(source.subfolder, name) if source.subfolder else name
+        for name in source.files
+    }
+    remote = hub.remote_files(source.repo, source.revision, list(remote_paths.values()))
+    expected = []
+    for name, remote_path in remote_paths.items():
+        local = hub.download(source.repo, source.revision, remote_path, staging, progress)
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(local, target)
+        if remote_path in remote:
+            expected.append(FileEntry(name, remote[remote_path].sha256, remote[remote_path].size))
+    return expected
+
+
+def _fetch_release(
+    url: str,
+    sha256: str | None,
+    staging: Path,
+    folder: Path,
+    progress: hub.ProgressHook | None,
+) -> None:
+    """Download an OPUS-MT Marian release archive and convert it to CTranslate2 int8."""
+    from dubber.store.convert import convert_opus_mt
+
+    archive = staging / url.rsplit("/", 1)[-1]
+    hub.download_url(url, archive, progress)
+    if sha256 and (
+        problem := FileEntry(archive.name, sha256).mismatch(FileEntry.of(archive.name, archive))
+    ):
+        raise DubberError(f"download of {url} is corrupt: {problem}")
+    extract_archive(archive, staging / "release")
+    decoder = next((staging / "release").rglob("decoder.yml"), None)
+    if decoder is None:
+        raise DubberError(f"{url} is not an OPUS-MT Marian release: it has no decoder.yml")
+    convert_opus_mt(decoder.parent, folder)
