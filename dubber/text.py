@@ -72,6 +72,15 @@ def chunk_text(text: str, max_chars: int) -> list[str]:
     return _fit(text, max_chars, (split_sentences, _CLAUSE.split, _WORD.split))
 
 
+def speech_pieces(text: str, first_chars: int) -> list[str]:
+    """`text` as a short first piece (at most `first_chars`, cut at a clause or word boundary,
+    so that speech can start sooner), then the rest in sentence-sized pieces."""
+    pieces = chunk_text(text, first_chars) if text.strip() else []
+    if len(pieces) <= 1:
+        return pieces
+    return [pieces[0], *chunk_text(" ".join(pieces[1:]), 4 * first_chars)]
+
+
 def _fit(text: str, max_chars: int, splitters: tuple[Callable[[str], list[str]], ...]) -> list[str]:
     """Split with the first splitter and pack the parts; cut only over-long parts further.
 

@@ -21,10 +21,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from dubber.dub.job import STAGES, Dubber, DubOptions, OutputPaths
-from dubber.engines.load import EngineChoice, PipelineEngines
+from dubber.chain.fit import FitOutcome
+from dubber.dub.job import DubJob, DubOptions, Stage
+from dubber.dub.outputs import OutputPaths
+from dubber.engines.load import EngineChoice, load_engines
 from dubber.engines.piper import PiperSynthesizer
-from dubber.media.ffmpeg import ffmpeg_binary, run_ffmpeg
+from dubber.media.ffmpeg import binary, run_ffmpeg
+from dubber.media.probe import probe
 from dubber.media.sample import build_demo_video, narrate
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
@@ -74,7 +77,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    ffmpeg_binary()
+    binary("ffmpeg")
     store = Store()
     media = args.work / f"input-{args.speech}-{args.minutes:g}min.mp4"
     build = build_read_news if args.speech == "read" else build_call
@@ -82,16 +85,15 @@ def main() -> None:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         child.submit(build, media, args.minutes).result()
     started = time.perf_counter()
-    engines = PipelineEngines.load(
-        store,
-        RuntimeOptions(threads=args.threads),
-        EngineChoice(voice=args.voice),
-        detect_language=True,
-    )
+    engines = load_engines(
+        store, RuntimeOptions(threads=args.threads), EngineChoice(voice=args.voice),
+        check_language=True,
+    )  # fmt: skip
     load_seconds = time.perf_counter() - started
     outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")
     work_root = args.work / f"work-{time.time_ns()}"
-    report = Dubber(engines, DubOptions(), work_root).dub(media, outputs, lambda *_: None)
+    job = DubJob(engines, DubOptions(), probe(media), outputs, work_root, lambda *_: None)
+    report = job.run()
     total, duration = report.wall_seconds, report.document.duration
     result = {
         "input_s": round(duration, 1),
@@ -99,9 +101,9 @@ def main() -> None:
         "load_s": round(load_seconds, 1),
         "total_s": round(total, 1),
         "rtf": round(total / duration, 3),
-        **{f"{stage}_rtf": round(report.seconds.get(stage, 0) / duration, 3) for stage in STAGES},
-        "lines": len(report.document.utterances),
-        "not_fit": report.count("overflow"),
+        **{f"{s.value}_rtf": round(report.seconds.get(s, 0) / duration, 3) for s in Stage},
+        "lines": len(report.document.lines),
+        "not_fit": report.count(FitOutcome.overflow),
         "peak_rss_mb": round(peak_rss_mb()),
     }
     print(json.dumps(result))

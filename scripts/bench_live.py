@@ -15,7 +15,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from dubber.measure.live_bench import TYPICAL_SPANISH_TOKENS, measure_live
+from dubber.measure.bench.live import TYPICAL_SPANISH_TOKENS, measure_live
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         mt_dir = args.mt_dir or build_opus_mt_shape(Path(scratch))
         loops = 1
         if args.soak_minutes:
-            from dubber.measure.live_bench import clips_with_pauses
+            from dubber.measure.bench.live import clips_with_pauses
 
             once = len(clips_with_pauses(clips, args.pause)) / 16000
             loops = max(1, round(args.soak_minutes * 60 / once))
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    brief = {k: v for k, v in result.items() if k != "utterances"}
+    brief = {k: v for k, v in result.items() if k != "lines"}
     print(json.dumps(brief, indent=1, ensure_ascii=False))
 
 

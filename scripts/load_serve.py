@@ -170,7 +170,7 @@ def main() -> None:
 
     from pytriton.client.warnings import NotSupportedTimeoutWarning
 
-    from dubber.media.ffmpeg import decode_audio
+    from dubber.media.decode import decode_audio
 
     warnings.filterwarnings("ignore", category=NotSupportedTimeoutWarning)
 

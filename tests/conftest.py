@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared data folder and an isolated DUBBER_HOME."""
+"""Shared fixtures: the shared data folder, an isolated DUBBER_HOME, and a tiny random OPUS-MT
+model (built once per session) for the tests that need a CTranslate2 translator."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+from tests.helpers.paths import SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +28,32 @@ def dubber_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.setenv("HF_HUB_OFFLINE", "1")
     yield home
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def mt_data(shared_data: Path) -> tuple[list[str], list[str]]:
+    """The shared English sentences and their Spanish references."""
+    mt = shared_data / "mt"
+    return (
+        (mt / "test.en").read_text(encoding="utf-8").splitlines(),
+        (mt / "test.es").read_text(encoding="utf-8").splitlines(),
+    )
+
+
+@pytest.fixture(scope="session")
+def marian_release(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight Marian release in OPUS-MT's layout."""
+    from dubber.measure.marian_builder import build_marian_release
+
+    corpus = [shared_data / "mt" / "test.en", shared_data / "mt" / "test.es"]
+    return build_marian_release(tmp_path_factory.mktemp("marian") / "release", corpus)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(marian_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """That release converted to CTranslate2, as `dubber models pull` converts OPUS-MT."""
+    from dubber.store.convert import convert_opus_mt
+
+    output = tmp_path_factory.mktemp("ct2") / "opus-mt-tiny"
+    convert_opus_mt(marian_release, output)
+    return output

@@ -1,4 +1,4 @@
-"""Timing: predict spoken length, pick the translation that fits, and fit speech into its slot.
+"""Timing: pick the translation whose predicted length fits, and fit speech into its slot.
 
 Order of remedies for speech longer than its slot: the voice's own speaking rate (re-synthesis,
 bounded), then the silence before the next utterance, then pitch-preserving time-stretch up to a
@@ -8,13 +8,15 @@ does not fit is cut with a short fade and reported.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
-from dubber.engines.types import Hypothesis, Synthesizer
+from dubber.engines.protocols import Synthesizer, synthesize_all
+from dubber.engines.types import Hypothesis
+from dubber.media.dsp import time_stretch
 
 STRETCH_TOLERANCE = 0.05  # seconds a stretched clip may run over (rounding in the stretch)
 RATE_ATTEMPTS = 2  # re-syntheses at a faster rate before other remedies
@@ -22,43 +24,16 @@ RATE_ATTEMPTS = 2  # re-syntheses at a faster rate before other remedies
 RATE_RESPONSE = 1.5
 PREDICTION_SLACK = 0.05  # a line predicted up to 5 % over its slot is first tried at rate 1
 MIN_SLOT = 0.05  # seconds: a line whose words Whisper timed as instantaneous still has a slot
-_LETTERS = re.compile(r"[^\W_]", re.UNICODE)
-_PAUSES = re.compile(r"[,;:.!?…]")
-CALIBRATION_TEXTS = (
-    "Buenas noches.",
-    "El equipo local ganó el partido por dos goles a uno en el último minuto.",
-    "Según el informe publicado hoy, la economía creció un tres por ciento durante el último "
-    "trimestre, impulsada por las exportaciones y el turismo.",
-)
 
 
-@dataclass(frozen=True)
-class DurationModel:
-    """Spoken seconds of a text at rate 1 for one voice: a fit on letters and pauses."""
+class FitOutcome(str, Enum):
+    """How a line's speech was made to fit its slot, mildest first."""
 
-    seconds_per_letter: float
-    seconds_per_pause: float
-    offset: float
-
-    def predict(self, text: str, rate: float = 1.0) -> float:
-        """Predicted duration of `text` spoken at `rate`."""
-        letters = len(_LETTERS.findall(text))
-        pauses = len(_PAUSES.findall(text.rstrip(".!?…")))
-        seconds = self.offset + letters * self.seconds_per_letter + pauses * self.seconds_per_pause
-        return max(seconds, 0.0) / rate
-
-    @classmethod
-    def calibrate(
-        cls, synthesizer: Synthesizer, texts: Sequence[str] = CALIBRATION_TEXTS
-    ) -> DurationModel:
-        """Measure the voice on a few sentences and fit the model by least squares."""
-        rows, durations = [], []
-        for text in texts:
-            rows.append([len(_LETTERS.findall(text)), len(_PAUSES.findall(text.rstrip(".!?…"))), 1])
-            durations.append(synthesizer.synthesize(text).duration)
-        solution, *_ = np.linalg.lstsq(np.array(rows, float), np.array(durations), rcond=None)
-        per_letter, per_pause, offset = (float(v) for v in solution)
-        return cls(max(per_letter, 1e-3), max(per_pause, 0.0), offset)
+    natural = "natural"  # at the voice's own speed, within its slot
+    rate = "rate"  # spoken faster through the voice's rate control
+    borrowed = "borrowed"  # ran into the silence before the next line
+    stretched = "stretched"  # time-stretched (pitch kept) to end before the next line
+    overflow = "overflow"  # still too long: cut with a fade
 
 
 @dataclass(frozen=True)
@@ -75,7 +50,7 @@ def choose_hypothesis(
     hypotheses: Sequence[Hypothesis],
     slot: float,
     predict: Callable[[str], float],
-    rules: FitRules = FitRules(),
+    rules: FitRules,
 ) -> Hypothesis:
     """Among adequate hypotheses, the one whose predicted length fits the slot best.
 
@@ -100,7 +75,7 @@ class Fitted:
     sample_rate: int
     rate: float
     stretch: float
-    fit: str
+    fit: FitOutcome
 
     @property
     def duration(self) -> float:
@@ -108,7 +83,7 @@ class Fitted:
         return len(self.samples) / self.sample_rate
 
 
-def first_rate(predicted: float, slot: float, rules: FitRules = FitRules()) -> float:
+def first_rate(predicted: float, slot: float, rules: FitRules) -> float:
     """The speaking rate to try first: 1 when the line is predicted to fit, else the rate that
     should make it fit (voices follow a rate change only partly: ~RATE_RESPONSE), capped."""
     slot = max(slot, MIN_SLOT)
@@ -122,8 +97,7 @@ def fit_speech(
     synthesizer: Synthesizer,
     slot: float,
     window: float,
-    stretch: Callable[[np.ndarray, int, float], np.ndarray],
-    rules: FitRules = FitRules(),
+    rules: FitRules,
     predicted: float = 0.0,
 ) -> Fitted:
     """Synthesize `text` so that it fits `slot` seconds, or at most `window` (up to the next line).
@@ -133,26 +107,26 @@ def fit_speech(
     """
     slot = max(slot, MIN_SLOT)
     rate = first_rate(predicted, slot, rules)
-    speech = synthesizer.synthesize(text, rate=rate)
-    fit = "natural" if rate == 1.0 else "rate"
+    speech = synthesize_all(synthesizer, text, rate=rate)
+    fit = FitOutcome.natural if rate == 1.0 else FitOutcome.rate
     for _ in range(RATE_ATTEMPTS):
         if speech.duration <= slot or rate >= rules.max_rate:
             break
         rate = round(min(rate * (speech.duration / slot) ** RATE_RESPONSE, rules.max_rate), 3)
-        speech = synthesizer.synthesize(text, rate=rate)
-        fit = "rate"
+        speech = synthesize_all(synthesizer, text, rate=rate)
+        fit = FitOutcome.rate
     samples, factor = speech.samples, 1.0
     if speech.duration > slot:
-        fit = "borrowed" if speech.duration <= window else "stretched"
+        fit = FitOutcome.borrowed if speech.duration <= window else FitOutcome.stretched
     if speech.duration > window:
         factor = min(speech.duration / window, rules.max_stretch)
-        samples = stretch(samples, speech.sample_rate, factor)
+        samples = time_stretch(samples, speech.sample_rate, factor)
     limit = int(window * speech.sample_rate)
     if len(samples) > limit:
         excess = (len(samples) - limit) / speech.sample_rate
         samples = _cut_with_fade(samples, limit, speech.sample_rate)
         if excess > STRETCH_TOLERANCE:
-            fit = "overflow"
+            fit = FitOutcome.overflow
     return Fitted(samples, speech.sample_rate, rate, factor, fit)
 
 

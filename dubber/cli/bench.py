@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -90,7 +89,10 @@ def bench(
 ) -> None:
     """Measure speed per stage (ASR RTF, MT sentences/s, TTS RTF and first audio, dub RTF) over
     sweeps of models, compute types, threads, beams and batch sizes."""
-    from dubber.measure import bench as b
+    from dubber.measure.bench import results
+    from dubber.measure.bench.inputs import data_inputs, default_data_dir, generated_inputs
+    from dubber.measure.bench.stages import Targets, run_stage
+    from dubber.measure.bench.sweep import Sweep
     from dubber.measure.marian_builder import SHAPES
     from dubber.settings import default_threads, resolve_device
 
@@ -98,8 +100,8 @@ def bench(
     wanted = [s.value for s in Stage if s != Stage.all and (s in chosen or Stage.all in chosen)]
     if random_shape not in SHAPES:
         raise UsageError(f"--random-shape must be one of {', '.join(SHAPES)}")
-    baseline = _baseline(compare) if compare else None
-    sweep = b.Sweep(
+    baseline = results.load_baseline(compare) if compare else None
+    sweep = Sweep(
         device=resolve_device(device.value),
         compute_types=_list(compute_types),
         threads=_list(threads, int) or (default_threads(),),
@@ -110,11 +112,11 @@ def bench(
     )
     sweep.check()
     store = open_store(offline)
-    first = next(sweep.runtimes())
-    data = data or b.default_data_dir()
+    data = data or default_data_dir()
     with console.status("preparing inputs"):
-        inputs = b.data_inputs(data, limit) if data else b.generated_inputs(store, first, limit)
-    targets = b.Targets(
+        first = next(sweep.runtimes())
+        inputs = data_inputs(data, limit) if data else generated_inputs(store, first, limit)
+    targets = Targets(
         asr_models=_list(asr_models),
         mt_models=_list(mt_models),
         voices=_list(voices),
@@ -125,21 +127,14 @@ def bench(
     rows = []
     for stage in wanted:
         with console.status(f"benchmarking {stage}"):
-            rows += b.run_stage(stage, inputs, sweep, store, targets)
-    comparisons = b.compare(rows, baseline, threshold) if baseline else []
+            rows += run_stage(stage, inputs, sweep, store, targets)
+    comparisons = results.compare(rows, baseline, threshold) if baseline else []
     _print(rows, comparisons, inputs.origin)
     if json_:
-        from dubber.fsutil import atomic_write_text
-
-        report = b.to_json(rows, sweep, inputs.origin)
-        report["comparison"] = [c.__dict__ for c in comparisons]
-        atomic_write_text(json_, json.dumps(report, indent=2) + "\n")
+        results.write_json(json_, rows, comparisons, sweep, inputs.origin)
         console.print(f"wrote {json_}")
     if markdown:
-        from dubber.fsutil import atomic_write_text
-
-        images = b.plots(rows, markdown.parent)
-        atomic_write_text(markdown, b.markdown(rows, comparisons, images))
+        results.write_markdown(markdown, rows, comparisons)
         console.print(f"wrote {markdown}")
     if any(c.flagged for c in comparisons):
         raise DubberError(
@@ -148,17 +143,8 @@ def bench(
         )
 
 
-def _baseline(path: Path) -> list:
-    from dubber.measure import bench as b
-
-    try:
-        return b.rows_from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError) as error:
-        raise DubberError(f"cannot read the baseline {path}: {error}") from None
-
-
 def _print(rows: list, comparisons: list, origin: str) -> None:
-    from dubber.measure import bench as b
+    from dubber.measure.bench.results import describe_params, format_metric, other_metrics
 
     versus = {c.key: c for c in comparisons}
     table = Table(title=f"dubber bench on {origin}")
@@ -168,8 +154,8 @@ def _print(rows: list, comparisons: list, origin: str) -> None:
     if comparisons:
         table.add_column("vs baseline")
     for r in rows:
-        primary = f"{r.primary} {b.format_metric(r, r.primary)}"
-        cells = [r.stage, r.name, b.describe_params(r), primary, b.other_metrics(r)]
+        primary = f"{r.primary} {format_metric(r, r.primary)}"
+        cells = [r.stage, r.name, describe_params(r), primary, other_metrics(r)]
         cells.append(f"{r.peak_rss_mb:.0f}")
         if comparisons:
             c = versus.get(r.key)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from dubber.chain.fit import FitRules
+from dubber.chain.fit import FitOutcome, FitRules
 from dubber.cli.options import (
     AsrModelOption,
     ComputeTypeOption,
     Device,
     DeviceOption,
+    FromOption,
     MtModelOption,
     OfflineOption,
     ServerOption,
+    SourceLanguage,
     TargetLanguage,
     ThreadsOption,
+    ToOption,
     TranslatorEngine,
     TranslatorOption,
     VoiceMatch,
@@ -28,40 +32,40 @@ from dubber.cli.options import (
     runtime_options,
 )
 from dubber.cli.output import console, stage_progress
-from dubber.dub.job import STAGES, DubOptions, DubReport, OutputPaths
+from dubber.dub.batch import DubRequest
+from dubber.dub.job import DubOptions, DubReport, Stage
 from dubber.engines.load import EngineChoice
-from dubber.errors import StoppedError, UsageError
+from dubber.errors import UsageError
 from dubber.media.mix import Background, MixRules
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
 
-def summary_table(reports: list[DubReport]) -> Table:
+def summary_table(reports: Sequence[DubReport]) -> Table:
     """Per file: audio length, seconds and real-time factor per stage, and how lines were fitted."""
     table = Table(title="dub summary", title_justify="left")
-    for heading in ("file", "audio", *STAGES, "RTF", "lines", "sped up", "stretched", "not fit"):
+    headings = ("file", "audio", *(s.value for s in Stage), "RTF", "lines", "sped up", "stretched")
+    for heading in (*headings, "not fit"):
         table.add_column(heading, justify="left" if heading == "file" else "right")
     for report in reports:
-        duration = report.document.duration
-        times = [report.seconds.get(stage, 0.0) for stage in STAGES]
+        times = [report.seconds.get(stage, 0.0) for stage in Stage]
         table.add_row(
             report.outputs.media.name,
-            f"{duration:.1f}s",
+            f"{report.document.duration:.1f}s",
             *(f"{t:.1f}s" for t in times),
             f"{report.real_time_factor:.2f}",
-            str(len(report.document.utterances)),
-            f"{report.count('rate') + report.count('borrowed')}",
-            f"{report.count('stretched')} (max {report.max_speedup:.2f}x)",
-            str(report.count("overflow")),
+            str(len(report.document.lines)),
+            f"{report.count(FitOutcome.rate) + report.count(FitOutcome.borrowed)}",
+            f"{report.count(FitOutcome.stretched)} (max {report.max_speedup:.2f}x)",
+            str(report.count(FitOutcome.overflow)),
         )
     return table
 
 
 def dub(
     media: Annotated[list[Path], typer.Argument(help="Video or audio files, or folders of them.")],
-    to: Annotated[TargetLanguage, typer.Option("--to", help="Language to dub into.")] = (
-        TargetLanguage.es
-    ),
+    to: ToOption = TargetLanguage.es,
+    source: FromOption = SourceLanguage.en,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -74,9 +78,13 @@ def dub(
     resume: Annotated[
         bool, typer.Option(help="Reuse the stages an interrupted run finished.")
     ] = False,
-    transcript: Annotated[
+    document: Annotated[
         Path | None,
-        typer.Option(help="Re-dub from an edited NAME.dub.json: only changed lines are re-spoken."),
+        typer.Option(
+            "--document",
+            "--transcript",
+            help="Re-dub from an edited NAME.dub.json: only changed lines are re-spoken.",
+        ),
     ] = None,
     from_srt: Annotated[
         Path | None, typer.Option(help="Dub from existing Spanish subtitles (no ASR, no MT).")
@@ -112,27 +120,20 @@ def dub(
 ) -> None:
     """Dub video or audio files into Spanish, in sync, keeping the background sound."""
     from dubber.chain.glossary import Glossary
-    from dubber.dub.outputs import collect_inputs, plan_outputs
-    from dubber.media.ffmpeg import probe
+    from dubber.dub.batch import plan_dubs
 
-    if transcript and from_srt:
-        raise UsageError("use either --transcript or --from-srt, not both")
-    inputs = collect_inputs(media, to.value)
-    if (transcript or from_srt) and len(inputs) > 1:
-        raise UsageError("--transcript and --from-srt dub one file at a time")
-    for path in inputs:
-        if not probe(path).has_audio:
-            raise UsageError(f"{path} has no audio stream to dub")
-    plans = plan_outputs(inputs, output, "en", to.value, force)
+    if document and from_srt:
+        raise UsageError("use either --document or --from-srt, not both")
     options = DubOptions(
         target_language=to.value,
+        source_language=source.value,
         nbest=nbest,
         fit=FitRules(max_rate=max_rate, max_stretch=max_stretch),
         mix=MixRules(background=background),
         keep_original_audio=keep_original_audio,
         glossary=Glossary.load(glossary) if glossary else None,
         resume=resume,
-        transcript=transcript,
+        document=document,
         from_srt=from_srt,
     )
     choice = EngineChoice(
@@ -141,53 +142,46 @@ def dub(
         mt_model=mt_model,
         voice=voice,
         match_voice_to_pitch=voice_match is VoiceMatch.pitch,
+        source_language=source.value,
+        target_language=to.value,
     )
-    jobs = list(zip(inputs, plans, strict=True))
+    requests = plan_dubs(media, output, options, force)
     store, runtime = open_store(offline), runtime_options(device, compute_type, threads)
-    run_dubs(jobs, options, choice, store, runtime, server)
+    run_dubs(requests, options, choice, store, runtime, server)
 
 
 def run_dubs(
-    jobs: list[tuple[Path, OutputPaths]],
+    requests: Sequence[DubRequest],
     options: DubOptions,
     choice: EngineChoice,
     store: Store,
     runtime: RuntimeOptions,
     server: str | None = None,
 ) -> list[DubReport]:
-    """Load the engines once (or connect to a server), dub every job with progress bars, then
-    print the summary."""
-    from dubber.dub.job import Dubber
-    from dubber.engines.load import PipelineEngines
+    """Load the engines once, dub every file with progress bars, then print the summary and the
+    lines that did not fit."""
+    from dubber.dub.batch import dub_files
+    from dubber.engines.load import load_engines
 
     with console.status("loading models and calibrating the voice"):
-        if server:
-            from dubber.serve.client import connect
-
-            engines = connect(server, store.home / "calibration")
-        else:
-            engines = PipelineEngines.load(
-                store, runtime, choice, "en", options.target_language, options.recognises
-            )
-    dubber = Dubber(engines, options, store.home / "work")
+        engines = load_engines(
+            store, runtime, choice, check_language=options.recognises, server=server
+        )
+    stages = [stage.value for stage in Stage]
+    progress = lambda media: stage_progress(media.path.name, stages)  # noqa: E731
     reports = []
-    for media, outputs in jobs:
-        try:
-            with stage_progress(media.name, STAGES) as progress:
-                reports.append(dubber.dub.job(media, outputs, progress))
-        except KeyboardInterrupt:
-            raise StoppedError(
-                f"interrupted while dubbing {media.name}: finished stages are kept;"
-                " run the same command with --resume to continue"
-            ) from None
-        console.print(f"wrote {outputs.media} (+ subtitles and {outputs.document.name})")
+    for report in dub_files(requests, options, engines, store.home / "work", progress):
+        console.print(
+            f"wrote {report.outputs.media} (+ subtitles and {report.outputs.document.name})"
+        )
+        reports.append(report)
     console.print(summary_table(reports))
     for report in reports:
-        for u in report.document.utterances:
-            if u.fit == "overflow":
+        for line in report.document.lines:
+            if line.fit is FitOutcome.overflow:
                 console.print(
-                    f"[yellow]not fit[/] {report.outputs.media.name} line {u.index} "
-                    f"({u.start:.1f}-{u.end:.1f} s): cut short: {u.translation}"
+                    f"[yellow]not fit[/] {report.outputs.media.name} line {line.index} "
+                    f"({line.start:.1f}-{line.end:.1f} s): cut short: {line.translation}"
                 )
     return reports
 
@@ -202,7 +196,8 @@ def demo(
     threads: ThreadsOption = None,
 ) -> None:
     """Make a short sample news video offline (English voice, music bed) and dub it."""
-    from dubber.engines.choose import load_synthesizer
+    from dubber.dub.batch import plan_dubs
+    from dubber.engines.load import load_synthesizer
     from dubber.media.sample import build_demo_video, narrate
 
     sample = output_dir / "news.mp4"
@@ -213,5 +208,6 @@ def demo(
             english, _ = load_synthesizer(store, None, "en", runtime)
             build_demo_video(sample, narrate(english), english.sample_rate)
         console.print(f"made {sample}")
-    outputs = OutputPaths.beside(output_dir / "news.es.mp4", "en", "es")
-    run_dubs([(sample, outputs)], DubOptions(), EngineChoice(voice=voice), store, runtime)
+    options = DubOptions()
+    requests = plan_dubs([sample], output_dir / "news.es.mp4", options, force=True)
+    run_dubs(requests, options, EngineChoice(voice=voice), store, runtime)

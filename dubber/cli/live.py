@@ -7,16 +7,23 @@ from typing import Annotated
 
 import typer
 from rich.live import Live
+from rich.table import Table
 from rich.text import Text
 
+from dubber.chain.line import Line
 from dubber.cli.options import (
     AsrModelOption,
     ComputeTypeOption,
     Device,
+    DeviceOption,
+    FromOption,
     MtModelOption,
     OfflineOption,
     ServerOption,
+    SourceLanguage,
+    TargetLanguage,
     ThreadsOption,
+    ToOption,
     TranslatorEngine,
     TranslatorOption,
     VoiceMatch,
@@ -27,8 +34,8 @@ from dubber.cli.options import (
 )
 from dubber.cli.output import console
 from dubber.errors import UsageError
-from dubber.live.session import Captions, LiveConfig
-from dubber.live.stats import LiveRecord
+from dubber.live.config import LiveConfig
+from dubber.live.session import Captions
 
 
 class TerminalCaptions(Captions):
@@ -51,11 +58,11 @@ class TerminalCaptions(Captions):
         self._partial = text
         self._refresh()
 
-    def source(self, record: LiveRecord) -> None:
-        self._show(Text.assemble(("EN ", "bold cyan"), record.source))
+    def source(self, line: Line) -> None:
+        self._show(Text.assemble(("EN ", "bold cyan"), line.source))
 
-    def translation(self, record: LiveRecord) -> None:
-        self._show(Text.assemble(("ES ", "bold green"), record.translation))
+    def translation(self, line: Line) -> None:
+        self._show(Text.assemble(("ES ", "bold green"), line.translation))
 
     def _show(self, line: Text) -> None:
         if not console.is_terminal:
@@ -79,15 +86,17 @@ def live(
             " (default: the microphone).",
         ),
     ] = None,
+    to: ToOption = TargetLanguage.es,
+    source: FromOption = SourceLanguage.en,
     rate: Annotated[
         int, typer.Option(min=8000, max=192000, help="Sample rate of PCM on stdin (Hz).")
     ] = 16000,
     speed: Annotated[
         float, typer.Option(min=0.25, max=32.0, help="Play --input FILE this many times faster.")
     ] = 1.0,
-    device: Annotated[
+    mic: Annotated[
         str | None,
-        typer.Option("--device", help="Microphone: a device number or part of its name."),
+        typer.Option("--mic", help="Microphone: a device number or part of its name."),
     ] = None,
     output_device: Annotated[
         str | None, typer.Option(help="Speakers: a device number or part of its name.")
@@ -126,76 +135,87 @@ def live(
     mt_model: MtModelOption = None,
     voice: VoiceOption = None,
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
-    model_device: Annotated[
-        Device, typer.Option(help="Run models on the CPU or a CUDA GPU.")
-    ] = Device.auto,
+    device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
     offline: OfflineOption = False,
     server: ServerOption = None,
 ) -> None:
     """Translate English speech into Spanish speech and captions as it is spoken."""
-    from dubber.engines.load import EngineChoice, PipelineEngines
-    from dubber.live.session import LiveSession
-    from dubber.live.sources import (
-        FileSource,
-        MicrophoneSource,
-        PlacedTrack,
-        SpeakerSink,
-        StdinSource,
-    )
-    from dubber.live.sources import (
-        list_devices as device_list,
-    )
-    from dubber.live.stats import latency_table, write_stats
+    from dubber.engines.load import EngineChoice, load_engines
+    from dubber.live.devices import list_devices as device_list
+    from dubber.live.run import LiveOutputs, open_source, run_live
 
     if list_devices:
         print(device_list())
         return
-    if speed != 1.0 and (input_ is None or input_ == "-"):
-        raise UsageError("--speed only applies to --input FILE")
+    outputs = LiveOutputs(
+        speakers=speakers if speakers is not None else output is None,
+        output_device=_device_id(output_device),
+        wav=output,
+        srt=srt,
+        stats=stats,
+    )
     if input_ not in (None, "-"):
-        source_path = Path(input_)
-        for target in (output, stats, srt):
-            if target is not None and target.resolve() == source_path.resolve():
-                raise UsageError(f"refusing to overwrite the input {source_path}")
-        source = FileSource(source_path)
-    elif input_ == "-":
-        source = StdinSource(rate=rate)
-    else:
-        source = MicrophoneSource(_device_id(device))
-    play = speakers if speakers is not None else output is None
-    store = open_store(offline)
-    if server:
-        from dubber.serve.client import connect
-
-        engines = connect(server, store.home / "calibration")
-    else:
-        engines = PipelineEngines.load(
-            store,
-            runtime_options(model_device, compute_type, threads),
-            EngineChoice(asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch),
-        )
-    rate_out = engines.voices.sample_rate
-    sink = SpeakerSink(_device_id(output_device), rate_out) if play else None
-    track = PlacedTrack(rate_out) if output is not None else None
+        for target in outputs.files():
+            if target.resolve() == Path(input_).resolve():
+                raise UsageError(f"refusing to overwrite the input {input_}")
+    audio_source = open_source(input_, rate, _device_id(mic))
+    choice = EngineChoice(
+        asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch,
+        source.value, to.value,
+    )  # fmt: skip
+    engines = load_engines(
+        open_store(offline), runtime_options(device, compute_type, threads), choice, server=server
+    )
     config = LiveConfig(pause_ms=pause_ms, max_utterance_s=max_utterance, max_lag_s=max_lag)
     with TerminalCaptions() as captions:
-        session = LiveSession(
-            engines, config, speakers=sink, track=track, srt_base=srt, captions=captions
+        session = run_live(
+            engines, audio_source, config, outputs, speed=speed, captions=captions,
+            on_listening=lambda what: console.print(
+                f"listening to {what} (Ctrl-C stops)", highlight=False
+            ),
+        )  # fmt: skip
+    console.print(latency_table(session.lines))
+
+
+def latency_table(lines: list[Line]) -> Table:
+    """Per line and p50/p95/max: end of speech to first audio, start of speech to first caption."""
+    from dubber.live.stats import end_to_audio, start_to_caption, summarise
+
+    table = Table(title="live latency (seconds on the input's clock)", title_justify="left")
+    for heading in ("#", "speech", "end->audio", "start->caption", "English", "Spanish"):
+        table.add_column(heading, justify="left" if heading in ("English", "Spanish") else "right")
+    for line in lines:
+        audio = "dropped" if line.dropped else _seconds(end_to_audio(line))
+        table.add_row(
+            str(line.index),
+            f"{line.start:.1f}-{line.end:.1f}",
+            audio,
+            _seconds(start_to_caption(line)),
+            _clip(line.source),
+            _clip(line.translation),
         )
-        session.warm_up()
-        console.print(f"listening to {source.description} (Ctrl-C stops)", highlight=False)
-        try:
-            records = session.run(source, speed)
-        finally:
-            if sink is not None:
-                sink.close()
-            if track is not None and output is not None:
-                track.write(output, session.input_seconds)
-            if stats is not None:
-                write_stats(stats, session.records)
-    console.print(latency_table(records))
+    summary = summarise(lines)
+    for name in ("p50", "p95", "max"):
+        table.add_row(
+            name,
+            "",
+            _seconds(summary["latency_end_to_audio_s"][name]),
+            _seconds(summary["latency_start_to_caption_s"][name]),
+            "",
+            "",
+            style="bold",
+        )
+    return table
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _device_id(device: str | None) -> str | int | None:

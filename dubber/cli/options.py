@@ -29,6 +29,12 @@ class ComputeType(str, Enum):
     float32 = "float32"
 
 
+class SourceLanguage(str, Enum):
+    """Languages dubber translates speech from."""
+
+    en = "en"
+
+
 class TargetLanguage(str, Enum):
     """Languages dubber speaks."""
 
@@ -50,7 +56,11 @@ class VoiceMatch(str, Enum):
     off = "off"
 
 
-AsrModelOption = Annotated[str | None, typer.Option(help="Whisper model id.")]
+AsrModelOption = Annotated[
+    str | None, typer.Option(help="Whisper model id, or a faster-whisper name such as tiny.en.")
+]
+FromOption = Annotated[SourceLanguage, typer.Option("--from", help="Language that is spoken.")]
+ToOption = Annotated[TargetLanguage, typer.Option("--to", help="Language to translate into.")]
 TranslatorOption = Annotated[TranslatorEngine, typer.Option(help="Translation engine.")]
 MtModelOption = Annotated[str | None, typer.Option(help="OPUS-MT model id.")]
 VoiceOption = Annotated[

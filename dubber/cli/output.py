@@ -1,23 +1,29 @@
-"""What the commands show while they work: one stderr console and per-stage progress bars."""
+"""What the commands show while they work: one stderr console, per-stage progress bars, and
+results written to a file or printed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bars
 
-from dubber.dub.job import Progress
+from dubber.fsutil import atomic_write_text
 
 console = Console(stderr=True)
 
+StageProgress = Callable[[str, float, float | None], None]  # stage, completed, total
+
 
 @contextmanager
-def stage_progress(name: str, stages: Sequence[str]) -> Iterator[Progress]:
-    """One bar per stage, fed by a (stage, completed, total) callback; audio stages count
-    seconds. Bars only show on a terminal and vanish when done."""
+def stage_progress(name: str, stages: Sequence[str]) -> Iterator[StageProgress]:
+    """One bar per stage (plain names; str-valued enum members find them), fed by a (stage,
+    completed, total) callback; the recognise stage counts seconds of audio. Bars only show on
+    a terminal and vanish when done."""
     bars = Bars(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -38,3 +44,12 @@ def stage_progress(name: str, stages: Sequence[str]) -> Iterator[Progress]:
             bars.update(tasks[stage], completed=completed, total=total, detail=f"{name}: {detail}")
 
         yield report
+
+
+def write_or_print(text: str, output: Path | None) -> None:
+    """`text` into `output` (atomically), or on standard output."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(output, text)
+        console.print(f"wrote {output}")

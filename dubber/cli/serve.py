@@ -58,7 +58,7 @@ def serve(
             "dubber serve needs PyTriton: pip install 'dubber[serve]'"
             " (in a virtual environment made with the system's python3)"
         ) from None
-    from dubber.engines.load import EngineChoice, PipelineEngines
+    from dubber.engines.load import EngineChoice, load_engines
     from dubber.serve.server import ServeOptions, check_ports_free
     from dubber.serve.server import serve as run_server
 
@@ -73,7 +73,7 @@ def serve(
         match_voice_to_pitch=False,
     )
     runtime = runtime_options(device, compute_type, threads)
-    engines = PipelineEngines.load(open_store(offline), runtime, choice)
+    engines = load_engines(open_store(offline), runtime, choice)
     console.print(
         f"serving asr={engines.asr_model} mt={engines.translator.name}"
         f" tts={engines.voices.describe()} x{instances}"

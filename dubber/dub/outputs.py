@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from dubber.dub.job import OutputPaths
 from dubber.errors import UsageError
 
 MEDIA_SUFFIXES = {
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi",
     ".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus",
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where one dub writes its files."""
+
+    media: Path
+    document: Path
+    subtitles: dict[str, Path]  # "en.srt", "es.vtt", ... -> path
+
+    @classmethod
+    def beside(cls, media_out: Path, source_language: str, target_language: str) -> OutputPaths:
+        """NAME.es.mp4 -> NAME.dub.json, NAME.en.srt, NAME.es.srt, NAME.en.vtt, NAME.es.vtt."""
+        stem = media_out.name.removesuffix(media_out.suffix).removesuffix(f".{target_language}")
+        folder = media_out.parent
+        subtitles = {
+            f"{lang}.{ext}": folder / f"{stem}.{lang}.{ext}"
+            for lang in (source_language, target_language)
+            for ext in ("srt", "vtt")
+        }
+        return cls(media_out, folder / f"{stem}.dub.json", subtitles)
+
+    def all(self) -> list[Path]:
+        """Every file this dub writes."""
+        return [self.media, self.document, *self.subtitles.values()]
 
 
 def collect_inputs(paths: list[Path], target_language: str) -> list[Path]:

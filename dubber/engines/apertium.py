@@ -50,8 +50,11 @@ class ApertiumTranslator:
         if self.mode not in listed.stdout.split():
             raise DubberError(not_installed)
 
-    def translate(self, texts: Sequence[str], *, num_hypotheses: int = 1) -> list[Translation]:
-        """Translate each text (one hypothesis each, whatever `num_hypotheses` asks)."""
+    def translate(
+        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+    ) -> list[Translation]:
+        """Translate each text (one hypothesis each, whatever `num_hypotheses` asks; Apertium
+        has no beam)."""
         lines = [" ".join(text.split()) for text in texts]
         outputs = iter(self._run([line for line in lines if line]))
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from dubber.engines.onnx import onnx_session
 from dubber.engines.phonemes import check_request, phonemize
 from dubber.engines.types import Speech
 from dubber.errors import DubberError
-from dubber.media.dsp import join_with_pauses, trim_silence
+from dubber.media.dsp import trim_silence, with_pauses
 from dubber.settings import RuntimeOptions
 from dubber.text import chunk_text, split_sentences
 
@@ -142,12 +143,14 @@ class KokoroSynthesizer:
                     chunks.append(tokens)
         return chunks
 
-    def synthesize(self, text: str, *, rate: float = 1.0) -> Speech:
-        """Speak `text`; `rate` is the model's speed factor (1.25 speaks 25 % faster)."""
+    def synthesize(self, text: str, *, rate: float = 1.0) -> Iterator[Speech]:
+        """Speak `text` a sentence (or clause) at a time; `rate` is the model's speed factor
+        (1.25 speaks 25 % faster)."""
         text = check_request(text, rate)
-        pieces = [self._infer(tokens, rate) for tokens in self.token_chunks(text)]
+        audio = (self._infer(tokens, rate) for tokens in self.token_chunks(text))
         pause = round(self.sentence_pause * SAMPLE_RATE / rate)
-        return Speech(samples=join_with_pauses(pieces, pause), sample_rate=SAMPLE_RATE)
+        for samples in with_pauses(audio, pause):
+            yield Speech(samples, SAMPLE_RATE)
 
     def _infer(self, tokens: list[int], rate: float) -> np.ndarray:
         style = self._style[min(len(tokens), len(self._style)) - 1]

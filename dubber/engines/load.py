@@ -1,26 +1,29 @@
-"""The engines a dub or a live session needs, loaded once and shared by every input."""
+"""Loading engines: one stage at a time for the component commands, or all of them, locally or
+on a `dubber serve` server, for dub, live, serve and eval."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
-
-from dubber.engines.choose import choose_recognizer, load_synthesizer, load_translator
-from dubber.engines.types import Recognizer, Translator
+from dubber.engines.choose import (
+    APERTIUM,
+    Choice,
+    choose_recognizer,
+    choose_translator,
+    choose_voice,
+)
+from dubber.engines.language import LanguageCheck
+from dubber.engines.protocols import Recognizer, Synthesizer, Translator
+from dubber.engines.voice import ESPEAK, Voice
 from dubber.engines.voices import VoiceBank
 from dubber.errors import UsageError
 from dubber.settings import RuntimeOptions
+from dubber.store.catalogue import Manifest
 from dubber.store.store import Store
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_CHECK_SECONDS = 30
-LANGUAGE_CHECK_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -28,79 +31,154 @@ class EngineChoice:
     """What the user asked for; None or 'auto' means the best installed."""
 
     asr_model: str | None = None
-    translator: str = "auto"
+    translator: str = "auto"  # auto | opusmt | apertium
     mt_model: str | None = None
     voice: str | None = None
     match_voice_to_pitch: bool = True
+    source_language: str = "en"
+    target_language: str = "es"
 
 
 @dataclass
-class PipelineEngines:
-    """A recogniser, a translator and the voices, plus a language detector when one exists."""
+class Engines:
+    """A recogniser, a translator and the voices, and the check of the spoken language."""
 
     asr_model: str
     recognizer: Recognizer
+    mt_model: str  # a catalogue id, or "apertium"
     translator: Translator
     voices: VoiceBank
-    detector: Recognizer | None = None
-    find_detector: Callable[[], Recognizer | None] | None = field(default=None, repr=False)
-
-    @classmethod
-    def load(
-        cls,
-        store: Store,
-        runtime: RuntimeOptions,
-        choice: EngineChoice,
-        source_language: str = "en",
-        target_language: str = "es",
-        detect_language: bool = False,
-    ) -> PipelineEngines:
-        """Load every engine once (and warm the voices up by calibrating their speaking rate).
-
-        With an English-only recogniser, the multilingual model that checks a file's language is
-        loaded now when `detect_language`, else on the first check.
-        """
-        from dubber.engines.whisper import WhisperRecognizer
-
-        asr_model = choice.asr_model or choose_recognizer(store, source_language).model_id
-        recognizer = WhisperRecognizer(store.path(asr_model), runtime)
-        translator = load_translator(
-            store, choice.translator, source_language, target_language, runtime, choice.mt_model
-        )
-        synthesizer, voice_id = load_synthesizer(store, choice.voice, target_language, runtime)
-        voices = VoiceBank.build(
-            synthesizer, voice_id, choice.match_voice_to_pitch, store.home / "calibration"
-        )
-        if recognizer.multilingual:
-            return cls(asr_model, recognizer, translator, voices, detector=recognizer)
-        if detect_language:
-            detector = _multilingual_detector(store, runtime)
-            return cls(asr_model, recognizer, translator, voices, detector=detector)
-        find = functools.partial(_multilingual_detector, store, runtime)
-        return cls(asr_model, recognizer, translator, voices, find_detector=find)
-
-    def check_language(self, audio: np.ndarray, media: Path, expected: str = "en") -> None:
-        """Refuse speech that is clearly not in the expected language (when a detector exists)."""
-        if self.detector is None and self.find_detector is not None:
-            self.detector, self.find_detector = self.find_detector(), None
-        if self.detector is None:
-            log.info("no multilingual Whisper model installed: spoken language not checked")
-            return
-        language, probability = self.detector.detect_language(
-            audio[: LANGUAGE_CHECK_SECONDS * 16000]
-        )
-        if language != expected and probability >= LANGUAGE_CHECK_CONFIDENCE:
-            raise UsageError(
-                f"{media}: the speech is in '{language}' (p={probability:.2f}), not '{expected}';"
-                " dubber dubs English speech"
-            )
+    check_language: LanguageCheck
 
 
-def _multilingual_detector(store: Store, runtime: RuntimeOptions) -> Recognizer | None:
+def load_engines(
+    store: Store,
+    runtime: RuntimeOptions,
+    choice: EngineChoice,
+    *,
+    check_language: bool = False,
+    server: str | None = None,
+) -> Engines:
+    """Every engine, loaded once and warmed up (the voices calibrate their speaking rate); on
+    the `dubber serve` server at `server` when given, which honours the choice or refuses it.
+
+    With an English-only recogniser, the multilingual model that checks a file's language is
+    loaded now when `check_language`, else on the first check.
+    """
+    if server:
+        from dubber.serve.client import connect
+
+        return connect(server, choice, store)
+    if choice.asr_model:
+        asr_model = resolve_model(store, choice.asr_model, "asr").id
+    else:
+        asr_model = choose_recognizer(store, choice.source_language).model_id
+    recognizer = load_recognizer(store, asr_model, runtime)
+    source, target = choice.source_language, choice.target_language
+    mt_model = translator_choice(store, choice.translator, source, target, choice.mt_model).model_id
+    if mt_model != APERTIUM:
+        mt_model = resolve_model(store, mt_model, "mt").id
+    translator = load_translator(store, "auto", source, target, runtime, mt_model)
+    voice = Voice.parse(choice.voice) if choice.voice else None
+    synthesizer, voice = load_synthesizer(store, voice, choice.target_language, runtime)
+    voices = VoiceBank.build(
+        synthesizer, voice, choice.match_voice_to_pitch, store.home / "calibration"
+    )
+    if recognizer.multilingual:
+        language = LanguageCheck(recognizer)
+    elif check_language:
+        language = LanguageCheck(_multilingual_recognizer(store, runtime))
+    else:
+        language = LanguageCheck(find=functools.partial(_multilingual_recognizer, store, runtime))
+    return Engines(asr_model, recognizer, mt_model, translator, voices, language)
+
+
+def resolve_model(store: Store, model_id: str, kind: str) -> Manifest:
+    """The catalogue entry of `model_id` (or a faster-whisper name such as `tiny.en`), which
+    must be a model of `kind`."""
+    manifest = store.catalogue.get(model_id)
+    if manifest.kind != kind:
+        what = {"asr": "a speech recogniser", "mt": "a translator", "tts": "a voice"}[kind]
+        raise UsageError(f"'{manifest.id}' is a {manifest.kind} model, not {what}")
+    return manifest
+
+
+def load_recognizer(store: Store, model_id: str | None, runtime: RuntimeOptions) -> Recognizer:
+    """Load the named Whisper model, or the best installed one for English."""
     from dubber.engines.whisper import WhisperRecognizer
 
-    for manifest in store.catalogue.all():
-        multilingual = len(manifest.source_languages) > 1
-        if manifest.kind == "asr" and multilingual and store.is_installed(manifest.id):
-            return WhisperRecognizer(store.path(manifest.id), runtime)
+    choice = Choice(model_id, "asked for") if model_id else choose_recognizer(store)
+    manifest = resolve_model(store, choice.model_id, "asr")
+    log.info("speech recognition: %s (%s)", manifest.id, choice.reason)
+    return WhisperRecognizer(store.path(manifest.id), runtime)
+
+
+def load_translator(
+    store: Store,
+    engine: str,
+    source: str,
+    target: str,
+    runtime: RuntimeOptions,
+    model_id: str | None = None,
+) -> Translator:
+    """Load a translator: engine 'opusmt', 'apertium' or 'auto' (OPUS-MT, then Apertium)."""
+    from dubber.engines.apertium import ApertiumTranslator
+    from dubber.engines.opusmt import OpusMTTranslator
+
+    choice = translator_choice(store, engine, source, target, model_id)
+    log.info("translation: %s (%s)", choice.model_id, choice.reason)
+    if choice.model_id == APERTIUM:
+        return ApertiumTranslator(source, target)
+    manifest = resolve_model(store, choice.model_id, "mt")
+    return OpusMTTranslator(
+        store.path(manifest.id),
+        runtime,
+        source_language=manifest.source_languages[0],
+        target_language=manifest.target_languages[0],
+    )
+
+
+def load_synthesizer(
+    store: Store, voice: Voice | None, language: str, runtime: RuntimeOptions
+) -> tuple[Synthesizer, Voice]:
+    """Load a voice (`MODEL[:STYLE]`, `espeak[:VOICE]`), or the best one for `language`; returns
+    it with its id (the model's catalogue id)."""
+    if voice is None:
+        voice, reason = choose_voice(store, language)
+    else:
+        reason = "asked for"
+    log.info("voice: %s (%s)", voice, reason)
+    if voice.model == ESPEAK:
+        from dubber.engines.espeak import EspeakSynthesizer
+
+        return EspeakSynthesizer(voice=voice.style or language), voice
+    manifest = resolve_model(store, voice.model, "tts")
+    voice = Voice(manifest.id, voice.style)
+    if manifest.engine == "piper":
+        from dubber.engines.piper import PiperSynthesizer
+
+        return PiperSynthesizer(store.path(manifest.id), runtime, speaker=voice.style), voice
+    from dubber.engines.kokoro import KokoroSynthesizer
+
+    synthesizer = KokoroSynthesizer.from_dir(
+        store.path(manifest.id), style=voice.style, language=language, runtime=runtime
+    )
+    return synthesizer, voice
+
+
+def translator_choice(
+    store: Store, engine: str, source: str, target: str, model_id: str | None = None
+) -> Choice:
+    """The translation model the engine and model options name, or the best installed."""
+    if engine == APERTIUM or model_id == APERTIUM:
+        return Choice(APERTIUM, "asked for")
+    if engine == "opusmt" or model_id:
+        return Choice(model_id or f"opus-mt-{source}-{target}", "asked for")
+    return choose_translator(store, source, target)
+
+
+def _multilingual_recognizer(store: Store, runtime: RuntimeOptions) -> Recognizer | None:
+    for manifest in store.catalogue.all("asr"):
+        if len(manifest.source_languages) > 1 and store.is_installed(manifest.id):
+            return load_recognizer(store, manifest.id, runtime)
     return None

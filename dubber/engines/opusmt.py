@@ -8,7 +8,6 @@ unknown target token is replaced by the source piece it attends to most (`replac
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,14 +83,11 @@ class OpusMTTranslator:
             intra_threads=self.runtime.threads if cpu else 0,
         )
 
-    def with_config(self, config: OpusMTConfig) -> OpusMTTranslator:
-        """The same loaded model with other decoding options."""
-        twin = copy.copy(self)
-        twin.config = config
-        return twin
-
-    def translate(self, texts: Sequence[str], *, num_hypotheses: int = 1) -> list[Translation]:
-        """Translate each text; blank texts give "" without running the model.
+    def translate(
+        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+    ) -> list[Translation]:
+        """Translate each text; blank texts give "" without running the model. `beam_size`
+        None is the configured beam (widened to `num_hypotheses`).
 
         With several sentences in one text, its k-th hypothesis joins the k-th hypothesis of
         every sentence and scores their mean.
@@ -106,8 +102,9 @@ class OpusMTTranslator:
                     pieces.append(piece)
                     owners.append(index)
         per_text: list[list[list[Hypothesis]]] = [[] for _ in texts]
+        beam = max(beam_size or self.config.beam_size, num_hypotheses)
         for owner, hypotheses in zip(
-            owners, self._translate_pieces(pieces, num_hypotheses), strict=True
+            owners, self._translate_pieces(pieces, num_hypotheses, beam), strict=True
         ):
             per_text[owner].append(hypotheses)
         return [
@@ -115,12 +112,13 @@ class OpusMTTranslator:
             for text, parts in zip(texts, per_text, strict=True)
         ]
 
-    def _translate_pieces(self, pieces: list[str], num_hypotheses: int) -> list[list[Hypothesis]]:
+    def _translate_pieces(
+        self, pieces: list[str], num_hypotheses: int, beam_size: int
+    ) -> list[list[Hypothesis]]:
         """Translate sentences in one batched call; up to `num_hypotheses` distinct each."""
         if not pieces:
             return []
         cfg = self.config
-        beam_size = max(cfg.beam_size, num_hypotheses)
         logger.debug("translating %d sentences (beam %d)", len(pieces), beam_size)
         results = self._translator.translate_batch(
             self._source_spm.encode(pieces, out_type=str),

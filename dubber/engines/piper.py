@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from dubber.engines.onnx import onnx_session
 from dubber.engines.phonemes import ESPEAK_LOCK, check_request
 from dubber.engines.types import Speech
 from dubber.errors import DubberError
-from dubber.media.dsp import join_with_pauses
+from dubber.media.dsp import with_pauses
 from dubber.settings import RuntimeOptions
 from dubber.text import chunk_text
 
@@ -52,7 +54,7 @@ def find_voice_file(voice_dir_or_onnx: Path) -> Path:
 
 
 class PiperSynthesizer:
-    """A Piper voice, loaded once; `synthesize` speaks one text at a time."""
+    """A Piper voice, loaded once; a multi-speaker voice's speakers are its styles."""
 
     name = "piper"
 
@@ -72,12 +74,23 @@ class PiperSynthesizer:
         config = PiperConfig.from_dict(config_dict)
         self._voice = PiperVoice(session=onnx_session(onnx, self.runtime), config=config)
         self.speaker_id = _speaker_id(config.speaker_id_map, config.num_speakers, speaker)
+        self.style = None if speaker is None else str(speaker)
+        self.styles = tuple(sorted(config.speaker_id_map))
         self.language = config.espeak_voice
         self.sample_rate = config.sample_rate
         log.debug("loaded Piper voice %s (%s, %d Hz)", onnx.name, self.language, self.sample_rate)
 
-    def synthesize(self, text: str, *, rate: float = 1.0) -> Speech:
-        """Speak `text`; `rate` divides the voice's length scale (1.25 speaks 25 % faster)."""
+    def with_style(self, style: str) -> PiperSynthesizer:
+        """The same loaded voice speaking as another of its speakers."""
+        config = self._voice.config
+        twin = copy.copy(self)
+        twin.speaker_id = _speaker_id(config.speaker_id_map, config.num_speakers, style)
+        twin.style = style
+        return twin
+
+    def synthesize(self, text: str, *, rate: float = 1.0) -> Iterator[Speech]:
+        """Speak `text` a sentence (or a clause of a long one) at a time; `rate` divides the
+        voice's length scale (1.25 speaks 25 % faster)."""
         from piper import SynthesisConfig
 
         text = check_request(text, rate)
@@ -90,15 +103,23 @@ class PiperSynthesizer:
         )
         with ESPEAK_LOCK:
             sentences = voice.phonemize(text)
-        pieces = []
-        for phonemes in filter(None, sentences):
-            for piece in chunk_text("".join(phonemes), MAX_PHONEMES):
-                ids = voice.phonemes_to_ids(list(piece))
-                audio = np.asarray(voice.phoneme_ids_to_audio(ids, config))
-                peak = float(np.max(np.abs(audio), initial=0.0))
-                pieces.append(np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else audio)
+        pieces = [
+            piece
+            for phonemes in filter(None, sentences)
+            for piece in chunk_text("".join(phonemes), MAX_PHONEMES)
+        ]
         pause = round(self.options.sentence_silence * self.sample_rate / rate)
-        return Speech(samples=join_with_pauses(pieces, pause), sample_rate=self.sample_rate)
+        audio = (self._speak(piece, config) for piece in pieces)
+        for samples in with_pauses(audio, pause):
+            yield Speech(samples, self.sample_rate)
+
+    def _speak(self, phonemes: str, config: object) -> np.ndarray:
+        voice = self._voice
+        audio = np.asarray(
+            voice.phoneme_ids_to_audio(voice.phonemes_to_ids(list(phonemes)), config)
+        )
+        peak = float(np.max(np.abs(audio), initial=0.0))
+        return np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else audio
 
 
 def _speaker_id(speakers: dict[str, int], count: int, speaker: str | int | None) -> int | None:

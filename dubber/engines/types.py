@@ -1,12 +1,13 @@
-"""The value types engines produce and the protocols they implement."""
+"""The value types engines take and produce, frozen so that stages can share them safely."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+AUDIO_RATE = 16000  # Hz: what Whisper, Silero VAD and every recogniser input is sampled at
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class TranscriptionInfo:
     language: str
     language_probability: float
     duration: float
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Per-call decoding options, named as faster-whisper names them."""
+
+    beam_size: int = 5
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,46 +82,9 @@ class Speech:
         """Length in seconds."""
         return len(self.samples) / self.sample_rate
 
-
-@runtime_checkable
-class Recognizer(Protocol):
-    """Speech to text."""
-
-    name: str
-    multilingual: bool
-
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        """The most likely spoken language of 16 kHz mono audio and its probability."""
-        ...
-
-    def transcribe(
-        self, audio: np.ndarray, *, language: str | None = None
-    ) -> tuple[Iterator[Segment], TranscriptionInfo]:
-        """Transcribe 16 kHz mono float32 audio; segments are produced lazily."""
-        ...
-
-
-@runtime_checkable
-class Translator(Protocol):
-    """Text in one language to text in another."""
-
-    name: str
-    source_language: str
-    target_language: str
-
-    def translate(self, texts: Sequence[str], *, num_hypotheses: int = 1) -> list[Translation]:
-        """Translate each text; each result holds up to `num_hypotheses` candidates."""
-        ...
-
-
-@runtime_checkable
-class Synthesizer(Protocol):
-    """Text to speech."""
-
-    name: str
-    language: str
-    sample_rate: int
-
-    def synthesize(self, text: str, *, rate: float = 1.0) -> Speech:
-        """Speak `text`; `rate` > 1 speaks faster, < 1 slower, through the voice's own control."""
-        ...
+    @classmethod
+    def join(cls, pieces: Iterable[Speech], sample_rate: int) -> Speech:
+        """The pieces one after another (they carry their own pauses)."""
+        arrays = [piece.samples for piece in pieces]
+        samples = np.concatenate(arrays).astype(np.float32) if arrays else np.zeros(0, np.float32)
+        return cls(samples, sample_rate)

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.types import Segment, TranscriptionInfo, Word
+from dubber.engines.types import AUDIO_RATE, Segment, TranscribeOptions, TranscriptionInfo, Word
 from dubber.settings import RuntimeOptions
 
-SAMPLE_RATE = 16000
 BLOCK_SECONDS = 120.0  # long audio is decoded in blocks of at most this: memory stays flat
 CUT_SEARCH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
 class WhisperConfig:
-    """Decoding options; the defaults favour accuracy at CPU speed."""
+    """How the model cuts long audio: VAD pauses and decoding blocks."""
 
-    beam_size: int = 5
-    vad: bool = True
-    word_timestamps: bool = True
     min_silence_ms: int = 500
-    condition_on_previous_text: bool = False
     block_seconds: float = BLOCK_SECONDS
 
 
@@ -52,12 +46,6 @@ class WhisperRecognizer:
             cpu_threads=self.runtime.threads if self.runtime.device == "cpu" else 0,
         )
 
-    def with_config(self, config: WhisperConfig) -> WhisperRecognizer:
-        """The same loaded model with other decoding options."""
-        twin = copy.copy(self)
-        twin.config = config
-        return twin
-
     @property
     def multilingual(self) -> bool:
         """Whether the model recognises (and detects) languages other than English."""
@@ -71,7 +59,11 @@ class WhisperRecognizer:
         return language, float(probability)
 
     def transcribe(
-        self, audio: np.ndarray, *, language: str | None = None
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        options: TranscribeOptions = TranscribeOptions(),
     ) -> tuple[Iterator[Segment], TranscriptionInfo]:
         """Transcribe 16 kHz mono float32 audio; segments are decoded lazily as they are read.
 
@@ -80,32 +72,34 @@ class WhisperRecognizer:
         moments, so memory does not grow with its length.
         """
         audio = np.asarray(audio, dtype=np.float32)
-        blocks = split_at_quiet_moments(audio, SAMPLE_RATE, self.config.block_seconds)
-        first_segments, info = self._transcribe_block(audio[blocks[0][0] : blocks[0][1]], language)
+        blocks = split_at_quiet_moments(audio, AUDIO_RATE, self.config.block_seconds)
+        begin, end = blocks[0]
+        first_segments, info = self._transcribe_block(audio[begin:end], language, options)
         summary = TranscriptionInfo(
             language=info.language,
             language_probability=float(info.language_probability),
-            duration=len(audio) / SAMPLE_RATE,
+            duration=len(audio) / AUDIO_RATE,
         )
 
         def segments() -> Iterator[Segment]:
             yield from (_convert(s, 0.0) for s in first_segments)
             for begin, end in blocks[1:]:
-                block, _ = self._transcribe_block(audio[begin:end], summary.language)
-                yield from (_convert(s, begin / SAMPLE_RATE) for s in block)
+                block, _ = self._transcribe_block(audio[begin:end], summary.language, options)
+                yield from (_convert(s, begin / AUDIO_RATE) for s in block)
 
         return segments(), summary
 
-    def _transcribe_block(self, audio: np.ndarray, language: str | None):  # noqa: ANN202
-        cfg = self.config
+    def _transcribe_block(  # noqa: ANN202 - faster_whisper's segments and info
+        self, audio: np.ndarray, language: str | None, options: TranscribeOptions
+    ):
         return self._model.transcribe(
             audio,
             language=language if self.multilingual else "en",
-            beam_size=cfg.beam_size,
-            vad_filter=cfg.vad,
-            vad_parameters={"min_silence_duration_ms": cfg.min_silence_ms},
-            word_timestamps=cfg.word_timestamps,
-            condition_on_previous_text=cfg.condition_on_previous_text,
+            beam_size=options.beam_size,
+            vad_filter=options.vad_filter,
+            vad_parameters={"min_silence_duration_ms": self.config.min_silence_ms},
+            word_timestamps=options.word_timestamps,
+            condition_on_previous_text=options.condition_on_previous_text,
         )
 
 

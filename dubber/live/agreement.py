@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dubber.engines.types import Recognizer
+from dubber.engines.protocols import Recognizer
+from dubber.engines.types import TranscribeOptions, Word
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 
@@ -18,26 +19,17 @@ def _norm(word: str) -> str:
 
 
 @dataclass
-class TimedWord:
-    """A recognised word, timed in seconds from its utterance's first sample."""
-
-    text: str
-    start: float
-    end: float
-
-
-@dataclass
 class LocalAgreement:
     """LocalAgreement-2 over the passes of one growing utterance: words two consecutive passes
     agree on are committed; a committed sentence followed by more committed words is ready."""
 
-    previous: list[TimedWord] = field(default_factory=list)
-    committed: list[TimedWord] = field(default_factory=list)
+    previous: list[Word] = field(default_factory=list)
+    committed: list[Word] = field(default_factory=list)
     spoken: int = 0  # committed words already handed on as lines
     heard_to: int = 0  # input sample the last pass heard up to
     first_caption_s: float | None = None
 
-    def update(self, words: list[TimedWord]) -> list[TimedWord]:
+    def update(self, words: list[Word]) -> list[Word]:
         """Take a new pass; the words of complete sentences now safe to speak (maybe none)."""
         agreed = 0
         for old, new in zip(self.previous, words, strict=False):
@@ -63,7 +55,7 @@ class LocalAgreement:
         is worth running soon."""
         return any(_SENTENCE_END.search(w.text) for w in self.previous[self.spoken :])
 
-    def rest(self, words: list[TimedWord]) -> list[TimedWord]:
+    def rest(self, words: list[Word]) -> list[Word]:
         """The words of the final pass not already spoken (matched loosely by text)."""
         spoken = self.committed[: self.spoken]
         if not spoken:
@@ -74,13 +66,15 @@ class LocalAgreement:
         return words[max(ends) if ends else min(len(spoken), len(words)) :]
 
 
-def transcribe_words(recognizer: Recognizer, audio: np.ndarray) -> list[TimedWord]:
+def transcribe_words(
+    recognizer: Recognizer, audio: np.ndarray, options: TranscribeOptions
+) -> list[Word]:
     """The words of one utterance, timed when the recogniser gives word timestamps."""
-    segments, _ = recognizer.transcribe(audio)
-    words: list[TimedWord] = []
+    segments, _ = recognizer.transcribe(audio, options=options)
+    words: list[Word] = []
     for segment in segments:
         if segment.words:
-            words.extend(TimedWord(w.text, w.start, w.end) for w in segment.words)
+            words.extend(segment.words)
         else:
-            words.extend(TimedWord(w, segment.start, segment.end) for w in segment.text.split())
+            words.extend(Word(w, segment.start, segment.end) for w in segment.text.split())
     return words

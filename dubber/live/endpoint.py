@@ -13,30 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.live.sources import RATE
+from dubber.engines.types import AUDIO_RATE
+from dubber.live.config import LiveConfig
 
 FRAME = 512  # Silero VAD frame at 16 kHz (32 ms)
 _CONTEXT = 64  # samples of the previous frame Silero v5+ expects before each frame
-
-
-@dataclass(frozen=True)
-class LiveConfig:
-    """Endpointing, streaming and back-pressure settings."""
-
-    pause_ms: int = 300  # silence that ends an utterance
-    speculate_ms: int = 96  # silence after which ASR starts on the utterance, ahead of its end
-    max_utterance_s: float = 12.0  # longer speech is cut at its quietest frame
-    min_speech_ms: int = 250  # shorter bursts are ignored
-    pad_ms: int = 160  # audio kept before the detected start of speech
-    threshold: float = 0.5  # Silero speech probability that starts speech
-    partial_every_s: float = 1.0  # re-transcribe a growing utterance this often
-    partial_soon_s: float = 0.5  # ... or this soon when a sentence end waits for agreement
-    queue_size: int = 4  # bound of every queue between stages
-    max_lag_s: float = 6.0  # a line later than this after its speech ends is not spoken
-    catch_up_rate: float = 1.25  # speaking rate while earlier speech is still playing
-    beam_size: int = 1  # Whisper's and OPUS-MT's beams: greedy decoding for latency
-    first_piece_chars: int = 60  # speech starts after this much text is synthesised
-    vad_reset_ms: int = 800  # Silero's state is reset after this much non-speech
 
 
 class SileroStream:
@@ -103,7 +84,7 @@ class Endpointer:
         self._pending = np.zeros(0, np.float32)
         self._position = 0  # samples seen
         self._preroll: deque[np.ndarray] = deque(
-            maxlen=max(1, config.pad_ms * RATE // 1000 // FRAME)
+            maxlen=max(1, config.pad_ms * AUDIO_RATE // 1000 // FRAME)
         )
         self._frames: list[np.ndarray] = []
         self._probs: list[float] = []
@@ -153,24 +134,24 @@ class Endpointer:
             if self._silence == _frames_in(cfg.speculate_ms) * FRAME and self._long_enough():
                 audio = np.concatenate(self._frames)
                 return [Partial(self._utterance, self._start, audio, speculative=True)]
-        if self._silence >= cfg.pause_ms * RATE // 1000:
+        if self._silence >= cfg.pause_ms * AUDIO_RATE // 1000:
             if self._long_enough():
                 return [self._finish(len(self._frames), now)]
             self._frames = []
             return []
-        if len(self._frames) * FRAME >= cfg.max_utterance_s * RATE:
+        if len(self._frames) * FRAME >= cfg.max_utterance_s * AUDIO_RATE:
             half = len(self._probs) // 2
             cut = half + int(np.argmin(self._probs[half:]))
             return [self._finish(max(cut, 1), now)]
         every = cfg.partial_soon_s if self.hurry else cfg.partial_every_s
-        if self._since_partial >= every * RATE:
+        if self._since_partial >= every * AUDIO_RATE:
             self._since_partial = 0
             return [Partial(self._utterance, self._start, np.concatenate(self._frames))]
         return []
 
     def _long_enough(self) -> bool:
         speech = len(self._frames) * FRAME - self._silence
-        return bool(self._frames) and speech >= self.config.min_speech_ms * RATE // 1000
+        return bool(self._frames) and speech >= self.config.min_speech_ms * AUDIO_RATE // 1000
 
     def _finish(self, frames: int, now: float) -> Final:
         """Emit the first `frames` frames as a finished utterance; keep the rest going."""
@@ -185,12 +166,12 @@ class Endpointer:
 
 
 def _frames_in(milliseconds: int) -> int:
-    return max(1, milliseconds * RATE // 1000 // FRAME)
+    return max(1, milliseconds * AUDIO_RATE // 1000 // FRAME)
 
 
 def merge(first: Final, second: Final) -> Final:
     """One utterance from two, with the silence between them shortened to 0.3 s."""
-    gap = np.zeros(int(0.3 * RATE), np.float32)
+    gap = np.zeros(int(0.3 * AUDIO_RATE), np.float32)
     return Final(
         first.utterance,
         first.start,

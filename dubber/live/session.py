@@ -1,12 +1,12 @@
 """Live speech-to-speech translation: capture ▶ VAD ▶ ASR ▶ MT ▶ TTS ▶ output, one thread each.
 
-Stages are joined by bounded queues. The endpointer (`live_endpoint`) turns audio into utterance
-events; while an utterance goes on, its growing audio is re-transcribed and the words two
-consecutive passes agree on are committed (`live_agreement`): a committed sentence is translated
-and spoken before the speaker stops, and a heard sentence end asks the endpointer for the
-confirming pass sooner. When the machine falls behind, it degrades visibly: finished utterances
-waiting for ASR are merged, and a line whose speech would start more than `max_lag_s` after it was
-spoken is shown but not spoken, each with a logged warning.
+Stages are joined by bounded queues. The endpointer turns audio into utterance events; while an
+utterance goes on, its growing audio is re-transcribed and the words two consecutive passes
+agree on are committed (LocalAgreement): a committed sentence is translated and spoken before
+the speaker stops, and a heard sentence end asks the endpointer for the confirming pass sooner.
+When the machine falls behind, it degrades visibly: finished utterances waiting for ASR are
+merged, and a line whose speech would start more than `max_lag_s` after it was spoken is shown
+but not spoken, each with a logged warning.
 """
 
 from __future__ import annotations
@@ -15,18 +15,27 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.load import PipelineEngines
-from dubber.engines.types import Recognizer, Translator
-from dubber.engines.whisper import WhisperConfig, WhisperRecognizer
+from dubber.chain.fit import FitRules
+from dubber.chain.glossary import Glossary
+from dubber.chain.line import Line, Stamp
+from dubber.chain.speak import Speaker
+from dubber.chain.translate import translate_lines
+from dubber.engines.load import Engines
+from dubber.engines.protocols import synthesize_all
+from dubber.engines.types import AUDIO_RATE, TranscribeOptions
+from dubber.engines.voice import Voice
+from dubber.fsutil import atomic_write_text
 from dubber.live.agreement import LocalAgreement, transcribe_words
-from dubber.live.endpoint import FRAME, Endpointer, Final, LiveConfig, Partial, SileroStream, merge
-from dubber.live.sources import RATE, AudioSource, PlacedTrack, SpeakerSink, StreamClock
-from dubber.live.stats import LiveRecord
+from dubber.live.clock import StreamClock
+from dubber.live.config import LiveConfig
+from dubber.live.endpoint import FRAME, Endpointer, Final, Partial, SileroStream, merge
+from dubber.live.sinks import PlacedTrack, SpeakerSink
+from dubber.live.sources import AudioSource
 from dubber.media.dsp import estimate_pitch
 from dubber.media.subtitles import Cue, format_srt
 
@@ -39,11 +48,21 @@ class Captions:
     def partial(self, text: str) -> None:
         """English words of the utterance in progress."""
 
-    def source(self, record: LiveRecord) -> None:
+    def source(self, line: Line) -> None:
         """A finished English line."""
 
-    def translation(self, record: LiveRecord) -> None:
+    def translation(self, line: Line) -> None:
         """Its Spanish translation."""
+
+
+class Queue(str, Enum):
+    """The queues between the session's stages, named after the stage that reads them."""
+
+    capture = "capture"  # audio chunks for the endpointer
+    asr = "asr"  # utterance events for recognition
+    mt = "mt"  # lines for translation
+    tts = "tts"  # translated lines for speech
+    output = "output"  # speech pieces for playback
 
 
 _DONE = None  # end-of-stream marker passed down the queues
@@ -54,30 +73,33 @@ class LiveSession:
 
     def __init__(
         self,
-        engines: PipelineEngines,
+        engines: Engines,
         config: LiveConfig | None = None,
         *,
         speakers: SpeakerSink | None = None,
         track: PlacedTrack | None = None,
         srt_base: Path | None = None,
         captions: Captions | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.config = config or LiveConfig()
-        self.engines = engines
-        self._final_asr = live_recognizer(engines.recognizer, self.config, words=False)
-        self._partial_asr = live_recognizer(engines.recognizer, self.config, words=True)
-        self._translator = live_translator(engines.translator, self.config)
-        self._voice_id: str | None = None  # the voice of the last line spoken
+        self.engines, self.glossary = engines, glossary
+        beam = self.config.beam_size
+        # the audio handed to recognition is one utterance already: no VAD
+        self._final_options = TranscribeOptions(beam, vad_filter=False, word_timestamps=False)
+        self._partial_options = TranscribeOptions(beam, vad_filter=False, word_timestamps=True)
+        self._speaker = Speaker(engines.voices, FitRules())
+        self._voice: Voice | None = None  # the voice of the last line spoken
         self._vad = SileroStream()
         self.speakers, self.track, self.srt_base = speakers, track, srt_base
         self.captions = captions or Captions()
-        self.records: list[LiveRecord] = []
+        self.lines: list[Line] = []
         self.warnings: list[str] = []
-        self.peak_queue: dict[str, int] = {}
+        self.peak_queue: dict[Queue, int] = {}
         self.input_seconds = 0.0
         self._queues = {
-            name: queue.Queue(maxsize=self.config.queue_size if name != "capture" else 64)
-            for name in ("capture", "asr", "mt", "tts", "output")
+            name: queue.Queue(maxsize=self.config.queue_size if name is not Queue.capture else 64)
+            for name in Queue
         }
         self._abort = threading.Event()
         self._errors: list[BaseException] = []
@@ -89,16 +111,19 @@ class LiveSession:
 
     def warm_up(self) -> None:
         """Run every model once so the first utterance does not pay for lazy initialisation."""
-        noise = np.random.default_rng(0).normal(0, 0.01, RATE).astype(np.float32)
+        noise = np.random.default_rng(0).normal(0, 0.01, AUDIO_RATE).astype(np.float32)
         self._vad(noise[:FRAME])
         self._vad.reset()
-        for recognizer in (self._final_asr, self._partial_asr):
-            list(recognizer.transcribe(noise)[0])
-        self._translator.translate(["Good morning, everyone."])
-        self.engines.voices.for_pitch(None)[0].synthesize("Buenos días a todos.")
+        for options in (self._final_options, self._partial_options):
+            list(self.engines.recognizer.transcribe(noise, options=options)[0])
+        self.engines.translator.translate(
+            ["Good morning, everyone."], beam_size=self.config.beam_size
+        )
+        for choice in self.engines.voices.choices():
+            synthesize_all(choice.synthesizer, "Buenos días a todos.")
 
-    def run(self, source: AudioSource, speed: float = 1.0) -> list[LiveRecord]:
-        """Listen to `source` until it ends (or `stop()`); the lines spoken, in order."""
+    def run(self, source: AudioSource, speed: float = 1.0) -> list[Line]:
+        """Listen to `source` until it ends (or `stop()`); the lines heard, in order."""
         self._source = source
         self.clock = StreamClock(speed)
         self._endpointer = Endpointer(self.config, self._vad)  # each run starts from silence
@@ -128,14 +153,14 @@ class LiveSession:
                 thread.join()
         if self._errors:
             raise self._errors[0]
-        return self.records
+        return self.lines
 
     def stop(self) -> None:
         """Stop listening; lines already heard are still translated and spoken."""
         if self._source is not None:
             self._source.stop()
 
-    # ---- stages -------------------------------------------------------------------------
+    # ---- plumbing -----------------------------------------------------------------------
 
     def _guard(self, work: Callable[[], None]) -> None:
         try:
@@ -145,18 +170,29 @@ class LiveSession:
             self._abort.set()
             self.stop()
 
-    def _put(self, name: str, item: object) -> None:
+    def _note_size(self, name: Queue) -> None:
+        self.peak_queue[name] = max(self.peak_queue.get(name, 0), self._queues[name].qsize())
+
+    def _put(self, name: Queue, item: object) -> None:
         """Put, waiting while the queue is full (back-pressure) unless the session aborts."""
-        target = self._queues[name]
         while not self._abort.is_set():
             try:
-                target.put(item, timeout=0.1)
+                self._queues[name].put(item, timeout=0.1)
             except queue.Full:
                 continue
-            self.peak_queue[name] = max(self.peak_queue.get(name, 0), target.qsize())
+            self._note_size(name)
             return
 
-    def _get(self, name: str) -> object:
+    def _offer(self, name: Queue, item: object) -> bool:
+        """Put without waiting; False when the queue is full."""
+        try:
+            self._queues[name].put_nowait(item)
+        except queue.Full:
+            return False
+        self._note_size(name)
+        return True
+
+    def _get(self, name: Queue) -> object:
         while not self._abort.is_set():
             try:
                 return self._queues[name].get(timeout=0.1)
@@ -169,27 +205,24 @@ class LiveSession:
             self.warnings.append(message)
         log.warning(message)
 
+    # ---- stages -------------------------------------------------------------------------
+
     def _capture(self) -> None:
         assert self._source is not None
         for chunk in self._source.chunks(self.clock):
-            self.input_seconds += len(chunk) / RATE
-            try:
-                self._queues["capture"].put_nowait(chunk)
-            except queue.Full:
+            self.input_seconds += len(chunk) / AUDIO_RATE
+            if not self._offer(Queue.capture, chunk):
                 self._warn("falling behind real time: VAD is late, dropping 32 ms of audio")
-            self.peak_queue["capture"] = max(
-                self.peak_queue.get("capture", 0), self._queues["capture"].qsize()
-            )
-        self._put("capture", _DONE)
+        self._put(Queue.capture, _DONE)
 
     def _endpoint(self) -> None:
         endpointer = self._endpointer
         waiting: Final | None = None  # a finished utterance the full ASR queue could not take
-        while (chunk := self._get("capture")) is not _DONE:
+        while (chunk := self._get(Queue.capture)) is not _DONE:
             for event in endpointer.feed(chunk, self.clock.now()):
                 if isinstance(event, Partial):
                     if waiting is None:
-                        self._offer(event)
+                        self._offer(Queue.asr, event)
                     continue
                 if waiting is not None:
                     event = merge(waiting, event)
@@ -197,30 +230,23 @@ class LiveSession:
                         f"falling behind real time: ASR is busy, merged {event.merged} "
                         "utterances into one"
                     )
-                waiting = event if not self._offer(event) else None
-            if waiting is not None and self._offer(waiting):
+                waiting = event if not self._offer(Queue.asr, event) else None
+            if waiting is not None and self._offer(Queue.asr, waiting):
                 waiting = None
         for event in ([waiting] if waiting else []) + endpointer.flush(self.clock.now()):
-            self._put("asr", event)
-        self._put("asr", _DONE)
-
-    def _offer(self, event: Partial | Final) -> bool:
-        try:
-            self._queues["asr"].put_nowait(event)
-        except queue.Full:
-            return False
-        self.peak_queue["asr"] = max(self.peak_queue.get("asr", 0), self._queues["asr"].qsize())
-        return True
+            self._put(Queue.asr, event)
+        self._put(Queue.asr, _DONE)
 
     def _recognise(self) -> None:
         states: dict[int, LocalAgreement] = {}
-        while (event := self._get("asr")) is not _DONE:
+        recognizer = self.engines.recognizer
+        while (event := self._get(Queue.asr)) is not _DONE:
             state = states.setdefault(event.utterance, LocalAgreement())
             if isinstance(event, Partial):
-                if not self._queues["asr"].empty():
+                if not self._queues[Queue.asr].empty():
                     continue  # a newer pass is already waiting
                 if event.speculative:
-                    state.previous = transcribe_words(self._final_asr, event.audio)
+                    state.previous = transcribe_words(recognizer, event.audio, self._final_options)
                     state.heard_to = event.start + len(event.audio)
                 else:
                     self._agree(event, state)
@@ -228,10 +254,10 @@ class LiveSession:
             del states[event.utterance]
             self._endpointer.hurry = False
             self._conclude(event, state)
-        self._put("mt", _DONE)
+        self._put(Queue.mt, _DONE)
 
     def _agree(self, event: Partial, state: LocalAgreement) -> None:
-        words = transcribe_words(self._partial_asr, event.audio)
+        words = transcribe_words(self.engines.recognizer, event.audio, self._partial_options)
         piece = state.update(words)
         self._endpointer.hurry = state.sentence_pending()
         state.heard_to = event.start + len(event.audio)
@@ -241,8 +267,8 @@ class LiveSession:
             state.first_caption_s = now
         self.captions.partial(" ".join(w.text for w in words))
         if piece:
-            origin = event.start / RATE
-            spoken = event.audio[int(piece[0].start * RATE) : int(piece[-1].end * RATE)]
+            origin = event.start / AUDIO_RATE
+            spoken = event.audio[int(piece[0].start * AUDIO_RATE) : int(piece[-1].end * AUDIO_RATE)]
             self._emit_line(
                 " ".join(w.text for w in piece),
                 spoken,
@@ -258,16 +284,16 @@ class LiveSession:
             words = state.previous  # the speculative pass already heard all of the speech
             log.debug("line from the speculative pass of utterance %d", event.utterance)
         else:
-            words = transcribe_words(self._final_asr, event.audio)
+            words = transcribe_words(self.engines.recognizer, event.audio, self._final_options)
         now = self.clock.now()
         text = " ".join(w.text for w in state.rest(words)).strip()
         if not text:
             return
-        start = event.start / RATE
+        start = event.start / AUDIO_RATE
         if state.spoken:
-            start = min(max(start, self.records[-1].speech_end_s), event.end / RATE)
+            start = min(max(start, self.lines[-1].end), event.end / AUDIO_RATE)
         caption = state.first_caption_s if state.first_caption_s is not None else now
-        self._emit_line(text, event.audio, start, event.end / RATE, event.endpoint_s, caption)
+        self._emit_line(text, event.audio, start, event.end / AUDIO_RATE, event.endpoint_s, caption)
         self.captions.partial("")
 
     def _emit_line(
@@ -282,82 +308,85 @@ class LiveSession:
         committed_early: bool = False,
     ) -> None:
         now = self.clock.now()
-        record = LiveRecord(
-            index=len(self.records) + 1,
-            speech_start_s=start,
-            speech_end_s=min(end, endpoint),
-            endpoint_s=endpoint,
-            first_caption_s=min(caption, now),
-            asr_s=now,
+        line = Line(
+            index=len(self.lines) + 1,
+            start=start,
+            end=min(end, endpoint),
             source=text,
             committed_early=committed_early,
-            pitch_hz=estimate_pitch(audio, RATE),
+            pitch_hz=estimate_pitch(audio, AUDIO_RATE),
         )
+        line.stamps = {Stamp.endpoint: endpoint, Stamp.first_caption: min(caption, now)}
+        line.stamps[Stamp.asr] = now
         with self._lock:
-            self.records.append(record)
-        self.captions.source(record)
-        self._put("mt", record)
+            self.lines.append(line)
+        self.captions.source(line)
+        self._put(Queue.mt, line)
 
     def _translate(self) -> None:
         done = False
         while not done:
-            batch = [self._get("mt")]
+            batch = [self._get(Queue.mt)]
             while batch[-1] is not _DONE:  # translate whatever else is waiting in one call
                 try:
-                    batch.append(self._queues["mt"].get_nowait())
+                    batch.append(self._queues[Queue.mt].get_nowait())
                 except queue.Empty:
                     break
             done = batch[-1] is _DONE
-            records = [r for r in batch if r is not _DONE]
-            if not records:
-                continue
-            translations = self._translator.translate([r.source for r in records])
+            lines = [line for line in batch if line is not _DONE]
+            translate_lines(
+                lines,
+                self.engines.translator,
+                glossary=self.glossary,
+                beam_size=self.config.beam_size,
+            )
             now = self.clock.now()
-            for record, translation in zip(records, translations, strict=True):
-                record.translation, record.mt_s = translation.text, now
-                self.captions.translation(record)
-                self._put("tts", record)
-        self._put("tts", _DONE)
+            for line in lines:
+                line.stamps[Stamp.mt] = now
+                self.captions.translation(line)
+                self._put(Queue.tts, line)
+        self._put(Queue.tts, _DONE)
 
     def _speak(self) -> None:
-        while (record := self._get("tts")) is not _DONE:
-            if self._too_late(record, self.clock.now(), "before speech synthesis"):
+        while (line := self._get(Queue.tts)) is not _DONE:
+            if self._too_late(line, self.clock.now(), "before speech synthesis"):
                 continue
             behind = self._free_at > self.clock.now()
             rate = self.config.catch_up_rate if behind else 1.0
-            voice, record.voice, _ = self.engines.voices.for_pitch(record.pitch_hz, self._voice_id)
-            self._voice_id = record.voice
-            for number, piece in enumerate(_speech_pieces(record.translation, self.config)):
-                speech = voice.synthesize(piece, rate=rate)
+            self._speaker.prepare(line, self._voice)
+            self._voice, line.rate = line.voice, rate
+            pieces = self._speaker.stream(
+                line, rate=rate, first_chars=self.config.first_piece_chars
+            )
+            for number, speech in enumerate(pieces):
                 if number == 0:
-                    record.tts_s = self.clock.now()
-                self._put("output", (record, speech.samples))
-        self._put("output", _DONE)
+                    line.stamps[Stamp.tts] = self.clock.now()
+                self._put(Queue.output, (line, speech.samples))
+        self._put(Queue.output, _DONE)
 
-    def _too_late(self, record: LiveRecord, start: float, where: str) -> bool:
-        lag = start - record.speech_end_s
+    def _too_late(self, line: Line, start: float, where: str) -> bool:
+        lag = start - line.end
         if lag <= self.config.max_lag_s:
             return False
-        record.dropped = f"{lag:.1f} s behind {where}"
+        line.dropped = f"{lag:.1f} s behind {where}"
         self._warn(
-            f"falling behind real time: line {record.index} would start {lag:.1f} s after its"
+            f"falling behind real time: line {line.index} would start {lag:.1f} s after its"
             " speech; shown but not spoken"
         )
         return True
 
     def _output(self) -> None:
         rate = self.engines.voices.sample_rate
-        while (item := self._get("output")) is not _DONE:
-            record, samples = item
+        while (item := self._get(Queue.output)) is not _DONE:
+            line, samples = item
             start = max(self.clock.now(), self._free_at)
-            if record.dropped or (
-                record.first_audio_s is None and self._too_late(record, start, "at playback")
+            if line.dropped or (
+                line.placed_start is None and self._too_late(line, start, "at playback")
             ):
                 continue
-            if record.first_audio_s is None:
-                record.first_audio_s = start
-            record.audio_seconds = start + len(samples) / rate - record.first_audio_s
-            self._free_at = start + len(samples) / rate
+            if line.placed_start is None:
+                line.placed_start = start
+            line.placed_end = self._free_at = start + len(samples) / rate
             if self.track is not None:
                 self.track.place(start, samples)
             if self.speakers is not None:
@@ -367,13 +396,9 @@ class LiveSession:
     def _write_subtitles(self) -> None:
         if self.srt_base is None:
             return
-        from dubber.fsutil import atomic_write_text
-
-        spoken = [r for r in list(self.records) if r.first_audio_s is not None]
-        english = [Cue(r.speech_start_s, r.speech_end_s, r.source) for r in spoken]
-        spanish = [
-            Cue(r.first_audio_s, r.first_audio_s + r.audio_seconds, r.translation) for r in spoken
-        ]
+        spoken = [line for line in list(self.lines) if line.placed_start is not None]
+        english = [Cue(line.start, line.end, line.source) for line in spoken]
+        spanish = [Cue(line.placed_start, line.placed_end, line.translation) for line in spoken]
         for language, cues in (("en", english), ("es", spanish)):
             atomic_write_text(subtitle_path(self.srt_base, language), format_srt(cues))
 
@@ -381,31 +406,3 @@ class LiveSession:
 def subtitle_path(base: Path, language: str) -> Path:
     """`talk.srt` -> `talk.en.srt` / `talk.es.srt`."""
     return base.with_name(f"{base.stem}.{language}.srt")
-
-
-def _speech_pieces(text: str, config: LiveConfig) -> list[str]:
-    """A short first piece (so speech starts sooner), then the rest in sentence-sized pieces."""
-    from dubber.text import chunk_text
-
-    pieces = chunk_text(text, config.first_piece_chars) if text.strip() else []
-    if len(pieces) <= 1:
-        return pieces
-    return [pieces[0], *chunk_text(" ".join(pieces[1:]), 4 * config.first_piece_chars)]
-
-
-def live_translator(translator: Translator, config: LiveConfig) -> Translator:
-    """The same loaded OPUS-MT model with the live beam (other engines as they are)."""
-    from dubber.engines.opusmt import OpusMTTranslator
-
-    if not isinstance(translator, OpusMTTranslator):
-        return translator
-    return translator.with_config(replace(translator.config, beam_size=config.beam_size))
-
-
-def live_recognizer(recognizer: Recognizer, config: LiveConfig, *, words: bool) -> Recognizer:
-    """The same loaded Whisper model with live decoding options (no VAD: audio is one utterance);
-    a remote recogniser as it is."""
-    if not isinstance(recognizer, WhisperRecognizer):
-        return recognizer
-    options = WhisperConfig(beam_size=config.beam_size, vad=False, word_timestamps=words)
-    return recognizer.with_config(options)

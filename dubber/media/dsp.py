@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
-from dubber.media.ffmpeg import ffmpeg_pcm_arguments, run_ffmpeg
+from dubber.media.ffmpeg import pcm_input_arguments, run_ffmpeg
 
 SILENCE_DB = -120.0
 YIN_THRESHOLD = 0.15
@@ -94,7 +96,7 @@ def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndar
     if sample_rate == target_rate or samples.size == 0:
         return samples
     arguments = [
-        *ffmpeg_pcm_arguments(samples, sample_rate),
+        *pcm_input_arguments(samples, sample_rate),
         "-ar",
         str(target_rate),
         "-f",
@@ -105,11 +107,22 @@ def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndar
     return np.frombuffer(converted, dtype="<f4").astype(np.float32)
 
 
+def with_pauses(pieces: Iterable[np.ndarray], pause_samples: int) -> Iterator[np.ndarray]:
+    """Each piece (float32) followed by `pause_samples` of silence, but the last; lazily."""
+    gap = np.zeros(max(pause_samples, 0), np.float32)
+    held: np.ndarray | None = None
+    for piece in pieces:
+        if held is not None:
+            yield np.concatenate([held, gap]).astype(np.float32)
+        held = piece
+    if held is not None:
+        yield held.astype(np.float32)
+
+
 def join_with_pauses(pieces: list[np.ndarray], pause_samples: int) -> np.ndarray:
     """Concatenate audio pieces with `pause_samples` of silence between them (float32)."""
-    gap = np.zeros(max(pause_samples, 0), np.float32)
-    joined = [part for piece in pieces for part in (gap, piece)][1:]
-    return np.concatenate(joined).astype(np.float32) if joined else np.zeros(0, np.float32)
+    joined = list(with_pauses(pieces, pause_samples))
+    return np.concatenate(joined) if joined else np.zeros(0, np.float32)
 
 
 def trim_silence(samples: np.ndarray, sample_rate: int, floor_db: float = -40.0) -> np.ndarray:

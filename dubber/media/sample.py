@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.types import Synthesizer
+from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.fsutil import atomic_path
-from dubber.media.ffmpeg import ffmpeg_pcm_arguments, run_ffmpeg
+from dubber.media.ffmpeg import pcm_input_arguments, run_ffmpeg
 
 NEWS_SCRIPT = (
     "Good evening, and welcome to the late news.",
@@ -42,7 +42,7 @@ def narrate(
     for sentence in sentences:
         if max_seconds is not None and length >= max_seconds * rate:
             break
-        speech = synthesizer.synthesize(sentence).samples
+        speech = synthesize_all(synthesizer, sentence).samples
         parts += [speech, pause]
         length += len(speech) + len(pause)
     return np.concatenate([*parts, lead])
@@ -53,7 +53,7 @@ def build_demo_video(path: Path, speech: np.ndarray, sample_rate: int) -> Path:
     seconds = len(speech) / sample_rate
     arguments = [
         "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds:.3f}",
-        *ffmpeg_pcm_arguments(speech, sample_rate),
+        *pcm_input_arguments(speech, sample_rate),
         "-f", "lavfi", "-i", MUSIC.format(rate=sample_rate, seconds=f"{seconds:.3f}"),
         "-filter_complex", "[1:a][2:a]amix=inputs=2:duration=first:normalize=0[a]",
         "-map", "0:v", "-map", "[a]",

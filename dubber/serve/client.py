@@ -1,9 +1,11 @@
 """Engines that run on a `dubber serve` server: the same protocols as the local engines.
 
-`connect(url)` returns a `PipelineEngines` whose recogniser, translator and voice are remote, so
+`connect(url, choice)` returns `Engines` whose recogniser, translator and voice are remote, so
 `dubber dub --server URL` and `dubber live --server URL` run the same pipeline with the stages on
-the server. Transient failures (server starting, queue full, connection dropped) are retried a
-bounded number of times with backoff; a refused request becomes a one-line `DubberError`.
+the server. Per-call options (decoding beams, VAD, voice styles) are forwarded; a choice the
+server cannot honour (another model or voice) is refused, never dropped. Transient failures
+(server starting, queue full, connection dropped) are retried a bounded number of times with
+backoff; a refused request becomes a one-line `DubberError`.
 """
 
 from __future__ import annotations
@@ -16,25 +18,34 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dubber.engines.types import Segment, Speech, TranscriptionInfo, Translation
-from dubber.errors import DubberError
+from dubber.engines.load import EngineChoice
+from dubber.engines.types import (
+    AUDIO_RATE,
+    Segment,
+    Speech,
+    TranscribeOptions,
+    TranscriptionInfo,
+    Translation,
+)
+from dubber.engines.voice import Voice
+from dubber.errors import DubberError, UsageError
 from dubber.serve.wire import (
     ASR,
-    ASR_SAMPLE_RATE,
     INFO,
     MT,
     TTS,
+    options_to_json,
     segments_from_json,
     translation_from_json,
 )
+from dubber.store.store import Store
 
 if TYPE_CHECKING:
-    from dubber.engines.load import PipelineEngines
+    from dubber.engines.load import Engines
 
 log = logging.getLogger(__name__)
 
@@ -142,23 +153,33 @@ class RemoteRecognizer:
         self.name = name
         self.multilingual = multilingual
 
-    def _ask(self, audio: np.ndarray, language: str | None, task: str) -> str:
+    def _ask(
+        self, audio: np.ndarray, language: str | None, task: str, options: TranscribeOptions
+    ) -> str:
         samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         result = self._connection.infer(
-            False, audio=samples, language=_utf8([language or ""])[0], task=_utf8([task])[0]
+            False,
+            audio=samples,
+            language=_utf8([language or ""])[0],
+            task=_utf8([task])[0],
+            options=_utf8([options_to_json(options)])[0],
         )
         return _text(result["segments"])
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The most likely spoken language of (up to 30 s of) 16 kHz audio."""
-        found = json.loads(self._ask(audio[: 30 * ASR_SAMPLE_RATE], None, "detect"))
+        found = json.loads(self._ask(audio[: 30 * AUDIO_RATE], None, "detect", TranscribeOptions()))
         return found["language"], float(found["language_probability"])
 
     def transcribe(
-        self, audio: np.ndarray, *, language: str | None = None
+        self,
+        audio: np.ndarray,
+        *,
+        language: str | None = None,
+        options: TranscribeOptions = TranscribeOptions(),
     ) -> tuple[Iterator[Segment], TranscriptionInfo]:
-        """Transcribe 16 kHz mono float32 audio on the server."""
-        segments, info = segments_from_json(self._ask(audio, language, "transcribe"))
+        """Transcribe 16 kHz mono float32 audio on the server, with these decoding options."""
+        segments, info = segments_from_json(self._ask(audio, language, "transcribe", options))
         return iter(segments), info
 
 
@@ -173,7 +194,9 @@ class RemoteTranslator:
         self.source_language = source_language
         self.target_language = target_language
 
-    def translate(self, texts: Sequence[str], *, num_hypotheses: int = 1) -> list[Translation]:
+    def translate(
+        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+    ) -> list[Translation]:
         """Translate each text, up to `MT_ROWS_PER_REQUEST` texts per request."""
         results: list[Translation] = []
         for start in range(0, len(texts), MT_ROWS_PER_REQUEST):
@@ -183,6 +206,7 @@ class RemoteTranslator:
                 text=_utf8(chunk),
                 target_language=_utf8([self.target_language] * len(chunk)),
                 num_hypotheses=np.full((len(chunk), 1), num_hypotheses, np.int32),
+                beam_size=np.full((len(chunk), 1), beam_size or 0, np.int32),
             )
             rows = np.asarray(answer["translations"]).reshape(-1)
             results += [
@@ -193,24 +217,40 @@ class RemoteTranslator:
 
 
 class RemoteSynthesizer:
-    """`Synthesizer` served by the `tts` model."""
+    """`Synthesizer` served by the `tts` model, speaking with any style of the served voice."""
 
     def __init__(
-        self, connection: ServerConnection, name: str, language: str, sample_rate: int
+        self,
+        connection: ServerConnection,
+        name: str,
+        language: str,
+        sample_rate: int,
+        style: str | None,
+        styles: tuple[str, ...],
     ) -> None:
         self._connection = connection
-        self.name = name
-        self.language = language
-        self.sample_rate = sample_rate
+        self.name, self.language, self.sample_rate = name, language, sample_rate
+        self.style, self.styles = style, styles
 
-    def synthesize(self, text: str, *, rate: float = 1.0) -> Speech:
-        """Speak `text` on the server at `rate`."""
+    def with_style(self, style: str) -> RemoteSynthesizer:
+        """The served voice with another of its styles."""
+        if style not in self.styles:
+            raise DubberError(f"the server's voice has no style '{style}'")
+        return RemoteSynthesizer(
+            self._connection, self.name, self.language, self.sample_rate, style, self.styles
+        )
+
+    def synthesize(self, text: str, *, rate: float = 1.0) -> Iterator[Speech]:
+        """Speak `text` on the server at `rate` (one piece: the server answers whole clips)."""
         answer = self._connection.infer(
-            True, text=_utf8([text]), rate=np.array([[rate]], np.float32)
+            True,
+            text=_utf8([text]),
+            rate=np.array([[rate]], np.float32),
+            style=_utf8([self.style or ""]),
         )
         length = int(np.asarray(answer["length"]).reshape(-1)[0])
         samples = np.asarray(answer["audio"], np.float32).reshape(-1)[:length]
-        return Speech(samples.copy(), int(np.asarray(answer["sample_rate"]).reshape(-1)[0]))
+        yield Speech(samples.copy(), int(np.asarray(answer["sample_rate"]).reshape(-1)[0]))
 
 
 def server_info(url: str, retry: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
@@ -237,25 +277,67 @@ def _check_reachable(url: str, retry: RetryPolicy) -> None:
         client.close()
 
 
-def connect(
-    url: str, calibration_dir: Path | None = None, retry: RetryPolicy = RetryPolicy()
-) -> PipelineEngines:
-    """`PipelineEngines` whose stages run on the `dubber serve` server at `url`.
+def check_choice(info: dict[str, Any], choice: EngineChoice, url: str, store: Store) -> Voice:
+    """The voice the server should speak with; UsageError for whatever in `choice` the server
+    does not run (it cannot load other models for one client)."""
+    catalogue = store.catalogue
 
-    The voice's speaking rate is calibrated once per voice id and kept in `calibration_dir`
-    (default: DUBBER_HOME/calibration, shared with local voices of the same id).
+    def refuse(option: str, asked: str, served: str, restart: str) -> UsageError:
+        return UsageError(
+            f"the server at {url} runs {served}, not {asked}: drop {option}, or start the server"
+            f" with 'dubber serve {restart} {asked}'"
+        )
+
+    if choice.asr_model and catalogue.get(choice.asr_model).id != info["asr_model"]:
+        raise refuse("--asr-model", choice.asr_model, info["asr_model"], "--asr")
+    wanted = choice.mt_model or choice.translator
+    served_mt = ("auto", info["translator"], info["mt_model"])
+    if wanted not in served_mt and (
+        wanted in ("apertium", "opusmt") or catalogue.get(wanted).id not in served_mt
+    ):
+        raise refuse("--engine/--mt-model", wanted, info["mt_model"], "--mt")
+    if (choice.source_language, choice.target_language) != (
+        info["source_language"], info["target_language"],
+    ):  # fmt: skip
+        raise UsageError(
+            f"the server at {url} translates {info['source_language']}->"
+            f"{info['target_language']}, not {choice.source_language}->{choice.target_language}"
+        )
+    served = Voice(info["voice"], info["style"])
+    if not choice.voice:
+        return Voice(info["voice"])
+    asked = Voice.parse(choice.voice)
+    model = asked.model if asked.model == "espeak" else catalogue.get(asked.model).id
+    if model != served.model:
+        raise refuse("--voice", choice.voice, str(served), "--tts")
+    if asked.style and asked.style not in (*info["styles"], served.style):
+        raise UsageError(f"the server's voice {served.model} has no style '{asked.style}'")
+    return Voice(model, asked.style)
+
+
+def connect(
+    url: str,
+    choice: EngineChoice | None = None,
+    store: Store | None = None,
+    retry: RetryPolicy = RetryPolicy(),
+) -> Engines:
+    """`Engines` whose stages run on the `dubber serve` server at `url`, honouring `choice`
+    (voice styles and pitch matching included) or refusing what the server does not run.
+
+    The voice's speaking rate is calibrated once per voice id and kept in the store's
+    calibration folder (shared with local voices of the same id).
     """
-    from dubber.engines.load import PipelineEngines
+    from dubber.engines.language import LanguageCheck
+    from dubber.engines.load import Engines
     from dubber.engines.voices import VoiceBank
-    from dubber.settings import dubber_home
 
     try:
         import pytriton.client  # noqa: F401
     except ImportError:
         raise DubberError("talking to a dubber server needs pip install 'dubber[serve]'") from None
-    calibration_dir = calibration_dir or dubber_home() / "calibration"
-
+    choice, store = choice or EngineChoice(), store or Store()
     info = server_info(url, retry)
+    voice = check_choice(info, choice, url, store)
     recognizer = RemoteRecognizer(
         ServerConnection(url, ASR, retry), info["asr_model"], info["multilingual"]
     )
@@ -265,12 +347,17 @@ def connect(
         info["source_language"],
         info["target_language"],
     )
-    synthesizer = RemoteSynthesizer(
+    synthesizer: RemoteSynthesizer = RemoteSynthesizer(
         ServerConnection(url, TTS, retry),
         info["voice_name"],
         info["voice_language"],
         info["sample_rate"],
+        info["style"],
+        tuple(info["styles"]),
     )
-    voices = VoiceBank.build(synthesizer, info["voice"], False, calibration_dir)
-    detector = recognizer if recognizer.multilingual else None
-    return PipelineEngines(info["asr_model"], recognizer, translator, voices, detector)
+    if voice.style and voice.style != synthesizer.style:
+        synthesizer = synthesizer.with_style(voice.style)
+    calibration = store.home / "calibration"
+    voices = VoiceBank.build(synthesizer, voice, choice.match_voice_to_pitch, calibration)
+    language = LanguageCheck(recognizer if recognizer.multilingual else None)
+    return Engines(info["asr_model"], recognizer, info["mt_model"], translator, voices, language)

@@ -20,15 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from dubber.engines.load import PipelineEngines
-from dubber.engines.types import Synthesizer, Translation
+from dubber.chain.s2st import translate_speech
+from dubber.engines.load import Engines
+from dubber.engines.protocols import Synthesizer, synthesize_all
+from dubber.engines.types import AUDIO_RATE, TranscribeOptions, Translation
+from dubber.engines.voice import Voice
 from dubber.errors import DubberError
-from dubber.media.dsp import join_with_pauses
 from dubber.serve.wire import (
     ASR,
-    ASR_SAMPLE_RATE,
     INFO,
     MAX_AUDIO_SECONDS,
+    MAX_BEAM,
     MAX_HYPOTHESES,
     MAX_RATE,
     MAX_TEXT_BYTES,
@@ -36,6 +38,7 @@ from dubber.serve.wire import (
     MT,
     S2ST,
     TTS,
+    options_from_json,
     segments_to_json,
     translation_to_json,
 )
@@ -44,7 +47,6 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 32
 QUEUE_DELAY_US = 5000
-PAUSE_SECONDS = 0.25
 WARM_UP_TEXT = "Hello, this is a warm-up sentence."
 
 Requests = Sequence[Any]  # pytriton.proxy.types.Request: input name -> array, like a mapping
@@ -80,8 +82,8 @@ def _audio(array: np.ndarray) -> np.ndarray:
     """16 kHz float32 mono samples (Triton has checked dtype and shape), within the limits."""
     if array.size == 0:
         raise BadRequest("audio is empty")
-    if array.size > MAX_AUDIO_SECONDS * ASR_SAMPLE_RATE:
-        raise BadRequest(f"audio is longer than {MAX_AUDIO_SECONDS} s at {ASR_SAMPLE_RATE} Hz")
+    if array.size > MAX_AUDIO_SECONDS * AUDIO_RATE:
+        raise BadRequest(f"audio is longer than {MAX_AUDIO_SECONDS} s at {AUDIO_RATE} Hz")
     if not np.isfinite(array).all():
         raise BadRequest("audio contains NaN or infinite samples")
     return array
@@ -102,39 +104,60 @@ def _bytes_out(texts: list[str]) -> np.ndarray:
 
 
 class DubberModels:
-    """The inference callables, all over one `PipelineEngines`."""
+    """The inference callables, all over one set of `Engines`."""
 
-    def __init__(self, engines: PipelineEngines) -> None:
+    def __init__(self, engines: Engines) -> None:
         self.engines = engines
-        self.synthesizer: Synthesizer
-        self.synthesizer, self.voice_id, _ = engines.voices.for_pitch(None)
+        default = engines.voices.for_pitch(None)
+        self.voice, self.synthesizer = default.voice, default.synthesizer
+        self._styled: dict[str, Synthesizer] = {
+            c.voice.style: c.synthesizer for c in engines.voices.choices() if c.voice.style
+        }
 
     # -- the engines, called once per row ------------------------------------------------------
-    def transcribe(self, audio: np.ndarray, language: str | None) -> str:
-        segments, info = self.engines.recognizer.transcribe(audio, language=language)
+    def transcribe(
+        self, audio: np.ndarray, language: str | None, options: TranscribeOptions
+    ) -> str:
+        segments, info = self.engines.recognizer.transcribe(
+            audio, language=language, options=options
+        )
         return segments_to_json(list(segments), info)
 
-    def translate(self, texts: list[str], nbest: list[int]) -> list[Translation]:
-        """Translate every text in as few translator calls as there are distinct n-best sizes."""
+    def translate(
+        self, texts: list[str], nbest: list[int], beams: list[int | None]
+    ) -> list[Translation]:
+        """Translate every text in as few translator calls as there are distinct settings."""
         results: list[Translation | None] = [None] * len(texts)
-        for n in sorted(set(nbest)):
-            rows = [i for i, k in enumerate(nbest) if k == n]
-            batch = self.engines.translator.translate([texts[i] for i in rows], num_hypotheses=n)
+        for n, beam in sorted(set(zip(nbest, beams, strict=True)), key=str):
+            rows = [i for i, k in enumerate(zip(nbest, beams, strict=True)) if k == (n, beam)]
+            batch = self.engines.translator.translate(
+                [texts[i] for i in rows], num_hypotheses=n, beam_size=beam
+            )
             for i, translation in zip(rows, batch, strict=True):
                 results[i] = translation
         return [r for r in results if r is not None]
 
-    def speak(self, text: str, rate: float) -> np.ndarray:
+    def styled(self, style: str) -> Synthesizer:
+        """The voice speaking with one of its styles (loaded once per style)."""
+        if not style or style == self.synthesizer.style:
+            return self.synthesizer
+        if style not in self._styled:
+            if style not in self.synthesizer.styles:
+                raise BadRequest(f"the voice {self.voice} has no style '{style}'")
+            self._styled[style] = self.synthesizer.with_style(style)
+        return self._styled[style]
+
+    def speak(self, text: str, rate: float, style: str = "") -> np.ndarray:
         if not text.strip():
             return np.zeros(0, np.float32)
-        return np.asarray(self.synthesizer.synthesize(text, rate=rate).samples, np.float32)
+        return np.asarray(synthesize_all(self.styled(style), text, rate=rate).samples, np.float32)
 
     def warm_up(self) -> None:
         """Run every engine once so the first client does not pay for lazy initialisation."""
         log.info("warming up the models")
-        silence = np.zeros(ASR_SAMPLE_RATE, np.float32)
-        self.transcribe(silence, "en")
-        self.translate([WARM_UP_TEXT], [1])
+        silence = np.zeros(AUDIO_RATE, np.float32)
+        self.transcribe(silence, "en", TranscribeOptions())
+        self.translate([WARM_UP_TEXT], [1], [None])
         self.speak(WARM_UP_TEXT, 1.0)
 
     # -- the Triton models ---------------------------------------------------------------------
@@ -146,19 +169,21 @@ class DubberModels:
             audio = _audio(np.asarray(request["audio"]))
             language = _text(_column(request, "language", 1, b"")[0], "language") or None
             task = _text(_column(request, "task", 1, b"transcribe")[0], "task")
+            options = _options(_text(_column(request, "options", 1, b"")[0], "options"))
             if task == "detect":
                 found, probability = self.engines.recognizer.detect_language(audio)
                 result = json.dumps({"language": found, "language_probability": probability})
             elif task == "transcribe":
-                result = self.transcribe(audio, language)
+                result = self.transcribe(audio, language, options)
             else:
                 raise BadRequest(f"unknown task '{task}': use 'transcribe' or 'detect'")
             responses.append({"segments": _bytes_out([result])[0]})
         return responses
 
     def mt(self, requests: Requests) -> Responses:
-        """Rows of UTF-8 sentences (from any number of requests) translated in one batch."""
-        counts, texts, nbest = [], [], []
+        """Rows of UTF-8 sentences (from any number of requests) translated in one batch; a
+        beam_size of 0 keeps the translator's own."""
+        counts, texts, nbest, beams = [], [], [], []
         target = self.engines.translator.target_language
         for request in requests:
             rows = int(np.asarray(request["text"]).reshape(-1).size)
@@ -171,7 +196,11 @@ class DubberModels:
                 if not 1 <= int(n) <= MAX_HYPOTHESES:
                     raise BadRequest(f"num_hypotheses must be 1 to {MAX_HYPOTHESES}, got {n}")
                 nbest.append(int(n))
-        results = iter(self.translate(texts, nbest))
+            for beam in _column(request, "beam_size", rows, 0):
+                if not 0 <= int(beam) <= MAX_BEAM:
+                    raise BadRequest(f"beam_size must be 0 to {MAX_BEAM}, got {beam}")
+                beams.append(int(beam) or None)
+        results = iter(self.translate(texts, nbest, beams))
         responses = []
         for rows in counts:
             mine = [translation_to_json(next(results)) for _ in range(rows)]
@@ -179,18 +208,20 @@ class DubberModels:
         return responses
 
     def tts(self, requests: Requests) -> Responses:
-        """Rows of text and rate to PCM padded to the longest row, with each row's length."""
+        """Rows of text, rate and style (of the served voice) to PCM padded to the longest row,
+        with each row's length."""
         parsed = []
         for request in requests:
             rows = int(np.asarray(request["text"]).reshape(-1).size)
             texts = [_text(t, "text") for t in _column(request, "text", rows, b"")]
             rates = [float(r) for r in _column(request, "rate", rows, 1.0)]
+            styles = [_text(t, "style") for t in _column(request, "style", rows, b"")]
             if any(not MIN_RATE <= r <= MAX_RATE for r in rates):
                 raise BadRequest(f"rate must be {MIN_RATE} to {MAX_RATE}")
-            parsed.append(list(zip(texts, rates, strict=True)))
+            parsed.append(list(zip(texts, rates, styles, strict=True)))
         responses = []
         for rows in parsed:
-            clips = [self.speak(text, rate) for text, rate in rows]
+            clips = [self.speak(text, rate, style) for text, rate, style in rows]
             width = max(len(c) for c in clips)
             audio = np.zeros((len(clips), width), np.float32)
             for i, clip in enumerate(clips):
@@ -205,46 +236,57 @@ class DubberModels:
         return responses
 
     def s2st(self, requests: Requests) -> Responses:
-        """English audio to Spanish audio, with the transcript and translation as JSON."""
+        """English audio to Spanish audio, with the lines' texts as JSON: the same chain as
+        `dubber dub` (sentence grouping, voice by pitch)."""
         responses = []
         for request in requests:
-            audio = _audio(np.asarray(request["audio"]))
-            segments, _ = self.engines.recognizer.transcribe(audio, language="en")
-            sources = [s.text.strip() for s in segments if s.text.strip()]
-            translations = self.translate(sources, [1] * len(sources)) if sources else []
-            clips = [self.speak(t.text, 1.0) for t in translations]
-            pause = int(PAUSE_SECONDS * self.synthesizer.sample_rate)
-            speech = join_with_pauses(clips, pause) if clips else np.zeros(0, np.float32)
+            result = translate_speech(_audio(np.asarray(request["audio"])), self.engines)
             texts = json.dumps(
-                {"source": sources, "translation": [t.text for t in translations]},
+                {
+                    "source": [line.source for line in result.lines],
+                    "translation": [line.translation for line in result.lines],
+                    "voice": [str(line.voice) for line in result.lines],
+                },
                 ensure_ascii=False,
             )
             responses.append(
                 {
-                    "audio": speech.astype(np.float32),
-                    "sample_rate": np.array([self.synthesizer.sample_rate], np.int32),
+                    "audio": result.speech.samples.astype(np.float32),
+                    "sample_rate": np.array([result.speech.sample_rate], np.int32),
                     "texts": _bytes_out([texts])[0],
                 }
             )
         return responses
 
     def info(self, requests: Requests) -> Responses:
-        """Which engines answer: lets clients name and calibrate what they talk to."""
-        translator = self.engines.translator
+        """Which engines answer: lets clients check what they ask for, and name and calibrate
+        what they talk to."""
+        translator, synthesizer = self.engines.translator, self.synthesizer
         described = json.dumps(
             {
                 "asr_model": self.engines.asr_model,
                 "multilingual": bool(getattr(self.engines.recognizer, "multilingual", False)),
                 "translator": translator.name,
+                "mt_model": self.engines.mt_model,
                 "source_language": translator.source_language,
                 "target_language": translator.target_language,
-                "voice": self.voice_id,
-                "voice_name": self.synthesizer.name,
-                "voice_language": self.synthesizer.language,
-                "sample_rate": self.synthesizer.sample_rate,
+                "voice": str(Voice(self.voice.model)),
+                "style": synthesizer.style,
+                "styles": list(synthesizer.styles),
+                "voice_name": synthesizer.name,
+                "voice_language": synthesizer.language,
+                "sample_rate": synthesizer.sample_rate,
             }
         )
         return [{"info": _bytes_out([described])[0]} for _ in requests]
+
+
+def _options(text: str) -> TranscribeOptions:
+    """Decoding options from their JSON (empty: the defaults)."""
+    try:
+        return options_from_json(text)
+    except (ValueError, TypeError) as error:
+        raise BadRequest(f"options are not valid decoding options ({error})") from None
 
 
 def bind_models(triton: object, models: DubberModels, instances: int) -> None:
@@ -262,7 +304,12 @@ def bind_models(triton: object, models: DubberModels, instances: int) -> None:
     audio_in = Tensor(name="audio", dtype=np.float32, shape=(-1,))
     specs = {
         ASR: (
-            [audio_in, text("language", optional=True), text("task", optional=True)],
+            [
+                audio_in,
+                text("language", optional=True),
+                text("task", optional=True),
+                text("options", optional=True),
+            ],
             [text("segments")],
             unbatched,
         ),
@@ -271,12 +318,17 @@ def bind_models(triton: object, models: DubberModels, instances: int) -> None:
                 text("text"),
                 text("target_language", optional=True),
                 Tensor(name="num_hypotheses", dtype=np.int32, shape=(1,), optional=True),
+                Tensor(name="beam_size", dtype=np.int32, shape=(1,), optional=True),
             ],
             [text("translations")],
             batched,
         ),
         TTS: (
-            [text("text"), Tensor(name="rate", dtype=np.float32, shape=(1,), optional=True)],
+            [
+                text("text"),
+                Tensor(name="rate", dtype=np.float32, shape=(1,), optional=True),
+                text("style", optional=True),
+            ],
             [
                 Tensor(name="audio", dtype=np.float32, shape=(-1,)),
                 Tensor(name="length", dtype=np.int32, shape=(1,)),
@@ -352,7 +404,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def serve(
-    engines: PipelineEngines, options: ServeOptions, on_ready: Callable[[], None] | None = None
+    engines: Engines, options: ServeOptions, on_ready: Callable[[], None] | None = None
 ) -> None:
     """Warm the engines up, start Triton and serve until SIGTERM or Ctrl-C."""
     from pytriton.triton import Triton, TritonConfig

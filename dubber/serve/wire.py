@@ -1,21 +1,26 @@
-"""dubber's models on Triton Inference Server (PyTriton) and the engines that call them.
-
-This module holds what server and client share: model and tensor names, request limits, and
-the JSON that carries segments and translations over the wire.
-"""
+"""What the server and its clients share: model names, request limits, and the JSON that carries
+segments, translations and decoding options over the wire."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields
 from typing import Any
 
-from dubber.engines.types import Hypothesis, Segment, TranscriptionInfo, Translation, Word
+from dubber.engines.types import (
+    Hypothesis,
+    Segment,
+    TranscribeOptions,
+    TranscriptionInfo,
+    Translation,
+    Word,
+)
 
 ASR, MT, TTS, S2ST, INFO = "asr", "mt", "tts", "s2st", "info"
-ASR_SAMPLE_RATE = 16000
 MAX_AUDIO_SECONDS = 600  # ten minutes of 16 kHz audio per asr / s2st request
 MAX_TEXT_BYTES = 64 * 1024  # per text, UTF-8
 MAX_HYPOTHESES = 8
+MAX_BEAM = 16
 MIN_RATE, MAX_RATE = 0.5, 2.0
 
 
@@ -59,3 +64,19 @@ def translation_to_json(translation: Translation) -> str:
 def translation_from_json(source: str, text: str) -> Translation:
     """The inverse of `translation_to_json`, given the source text."""
     return Translation(source, tuple(Hypothesis(t, s) for t, s in json.loads(text)))
+
+
+def options_to_json(options: TranscribeOptions) -> str:
+    """Decoding options as JSON."""
+    return json.dumps(asdict(options))
+
+
+def options_from_json(text: str) -> TranscribeOptions:
+    """The inverse of `options_to_json`; empty text gives the defaults, unknown fields fail."""
+    if not text:
+        return TranscribeOptions()
+    data = json.loads(text)
+    known = {f.name for f in fields(TranscribeOptions)}
+    if not isinstance(data, dict) or set(data) - set(known):
+        raise ValueError(f"expected an object with fields {', '.join(known)}")
+    return TranscribeOptions(**data)

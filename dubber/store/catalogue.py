@@ -101,6 +101,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     source: Source | None = None
     packs: Packs | None = None
+    aliases: tuple[str, ...] = ()  # other names users know it by (faster-whisper's `tiny.en`)
 
     def file(self, name: str) -> FileEntry | None:
         """The catalogue's entry for file `name`, if it lists one."""
@@ -132,6 +133,7 @@ class Manifest:
             )
             if packs
             else None,
+            aliases=tuple(data.get("aliases", ())),
         )
 
 
@@ -145,6 +147,7 @@ class Catalogue:
 
     def __init__(self, manifests: Iterable[Manifest]) -> None:
         self._by_id = {manifest.id: manifest for manifest in manifests}
+        self._aliases = {alias: m.id for m in self._by_id.values() for alias in m.aliases}
 
     @classmethod
     def load(cls, folder: Path | Traversable | None = None) -> Catalogue:
@@ -162,12 +165,13 @@ class Catalogue:
         return cls(manifests)
 
     def get(self, model_id: str) -> Manifest:
-        """The manifest for `model_id`; DubberError (with close ids) when there is none."""
+        """The manifest for `model_id` or one of its aliases; DubberError (with close ids) when
+        there is none."""
         try:
-            return self._by_id[model_id]
+            return self._by_id[self._aliases.get(model_id, model_id)]
         except KeyError:
             message = f"unknown model '{model_id}'; see 'dubber models list'"
-            close = difflib.get_close_matches(model_id, self._by_id, n=3, cutoff=0.6)
+            close = difflib.get_close_matches(model_id, [*self._by_id, *self._aliases], 3, 0.6)
             if close:
                 message += f" (did you mean {', '.join(close)}?)"
             raise DubberError(message) from None

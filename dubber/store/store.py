@@ -72,6 +72,7 @@ class Store:
 
     def path(self, model_id: str) -> Path:
         """The folder of an installed model; split packs are joined into the store once."""
+        model_id = self.catalogue.get(model_id).id
         manifest = self.catalogue.get(model_id)
         if self._record(model_id) is not None:
             return self._folder(model_id)
@@ -82,6 +83,7 @@ class Store:
 
     def verify(self, model_id: str) -> list[str]:
         """Re-hash an installed model's files; one line per missing or corrupt file."""
+        model_id = self.catalogue.get(model_id).id
         folder = self.path(model_id)
         record = self._record(model_id)
         expected = [*self.catalogue.get(model_id).files, *(record.files if record else ())]
@@ -96,6 +98,7 @@ class Store:
     ) -> InstalledModel:
         """Install a model from its source (Hub or release archive) unless it is installed."""
         manifest = self.catalogue.get(model_id)
+        model_id = manifest.id
         if not force and self.is_installed(model_id):
             self.path(model_id)
             log.info("%s is already installed", model_id)
@@ -151,6 +154,7 @@ class Store:
 
     def removable(self, model_id: str) -> Path:
         """The store folder `remove` would delete; DubberError if the model comes from packs."""
+        model_id = self.catalogue.get(model_id).id
         manifest = self.catalogue.get(model_id)
         record = self._record(model_id)
         if (
@@ -169,6 +173,7 @@ class Store:
 
     def remove(self, model_id: str) -> None:
         """Delete a model from the store; a model provided by PyPI packs is refused."""
+        model_id = self.catalogue.get(model_id).id
         folder = self.removable(model_id)
         with self._lock(model_id):
             doomed = folder.with_name(f".{model_id}.removed")

@@ -1,0 +1,247 @@
+"""`dubber eval`: quality of each component and of the whole pipeline on your own data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dubber.cli.options import (
+    ComputeTypeOption,
+    Device,
+    DeviceOption,
+    OfflineOption,
+    ThreadsOption,
+    TranslatorEngine,
+    open_store,
+    runtime_options,
+)
+from dubber.cli.output import console
+from dubber.errors import DubberError
+from dubber.settings import RuntimeOptions
+from dubber.store.store import Store
+
+app = typer.Typer(
+    help="Score ASR (WER/CER), MT (BLEU/chrF), TTS (round-trip CER), S2ST (ASR-BLEU), dub sync.",
+    no_args_is_help=True,
+)
+
+
+@dataclass(frozen=True)
+class Engines:
+    """Where the evaluated models come from and how they run (the `eval` group's options)."""
+
+    store: Store
+    runtime: RuntimeOptions
+
+
+@app.callback()
+def _engines(
+    ctx: typer.Context,
+    device: DeviceOption = Device.auto,
+    compute_type: ComputeTypeOption = None,
+    threads: ThreadsOption = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Runtime options shared by every model an evaluation loads: `dubber eval --threads 2 asr`."""
+    ctx.obj = Engines(open_store(offline), runtime_options(device, compute_type, threads))
+
+
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="Write the report here (headline numbers at the top level)."),
+]
+OutDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out-dir",
+        help="Folder for the scored texts, a Markdown report and plots \\[default: beside --json].",
+    ),
+]
+TextColumnOption = Annotated[
+    str | None, typer.Option(help="Manifest column with the reference text \\[default: guessed].")
+]
+
+
+def _show(
+    kind: str,
+    report: dict,
+    json_path: Path | None,
+    out_dir: Path | None,
+    inputs: list[Path],
+    extra: Callable[[Path], dict[str, str]] | None = None,
+) -> None:
+    """Print the headline table on stdout and save the report files (never over `inputs`)."""
+    from dubber.measure.reports import format_value, save_report, summary
+
+    table = Table(title=f"dubber eval {kind}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary(report).items():
+        table.add_row(key, format_value(value))
+    Console().print(table)
+    for name, signature in report.get("signature", {}).items():
+        print(f"{name} signature: {signature}")
+    for path in save_report(report, kind, json_path, out_dir, extra, inputs):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def asr(
+    ctx: typer.Context,
+    manifest: Annotated[Path, typer.Argument(help="TSV with columns file and reference.")],
+    model: Annotated[str | None, typer.Option(help="Whisper model id \\[default: best].")] = None,
+    language: Annotated[str, typer.Option(help="Spoken language.")] = "en",
+    text_column: TextColumnOption = None,
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """WER and CER (Whisper's normaliser) of a Whisper model on a manifest of recordings."""
+    from dubber.engines.choose import choose_recognizer
+    from dubber.engines.load import load_recognizer, resolve_model
+    from dubber.measure.data import read_manifest
+    from dubber.measure.evaluate import evaluate_asr
+
+    rows = read_manifest(manifest, text_column)
+    store, runtime = ctx.obj.store, ctx.obj.runtime
+    model = resolve_model(store, model, "asr").id if model else None
+    model = model or choose_recognizer(store, language).model_id
+    recognizer = load_recognizer(store, model, runtime)
+    with console.status(f"transcribing {len(rows)} files"):
+        report = evaluate_asr(rows, recognizer, model, language)
+    _show("asr", report, json_, out_dir, [manifest])
+
+
+@app.command()
+def mt(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="Source text, one sentence a line.")],
+    reference: Annotated[Path, typer.Argument(help="Reference translations, line-aligned.")],
+    engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
+        TranslatorEngine.auto
+    ),
+    model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    source_language: Annotated[str, typer.Option("--from", help="Source language.")] = "en",
+    target_language: Annotated[str, typer.Option("--to", help="Target language.")] = "es",
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """BLEU and chrF (sacrebleu) of a translator on line-aligned source and reference files."""
+    from dubber.engines.load import load_translator
+    from dubber.measure.data import read_lines
+    from dubber.measure.evaluate import evaluate_mt
+
+    sources, references = read_lines(source, "source"), read_lines(reference, "reference")
+    translator = load_translator(
+        ctx.obj.store, engine.value, source_language, target_language, ctx.obj.runtime, model
+    )
+    with console.status(f"translating {len(sources)} lines"):
+        report = evaluate_mt(sources, references, translator)
+    _show("mt", report, json_, out_dir, [source, reference])
+
+
+@app.command()
+def tts(
+    ctx: typer.Context,
+    textfile: Annotated[Path, typer.Argument(help="Text to speak, one sentence a line.")],
+    voice: Annotated[str | None, typer.Option(help="Voice id \\[default: best installed].")] = None,
+    asr_model: Annotated[
+        str, typer.Option(help="Whisper model that listens (must know the language).")
+    ] = "whisper-base",
+    language: Annotated[str, typer.Option("--lang", help="Language of the text.")] = "es",
+    lines: Annotated[int | None, typer.Option(min=1, help="Only the first N lines.")] = None,
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """Intelligibility (round-trip CER/WER through Whisper) and speaking rate of a voice."""
+    from dubber.engines.load import load_recognizer, load_synthesizer
+    from dubber.engines.voice import Voice
+    from dubber.measure.data import read_lines
+    from dubber.measure.evaluate import evaluate_tts
+
+    texts = [t for t in read_lines(textfile, "text") if t.strip()][:lines]
+    store, runtime = ctx.obj.store, ctx.obj.runtime
+    asked = Voice.parse(voice) if voice else None
+    synthesizer, voice_id = load_synthesizer(store, asked, language, runtime)
+    recognizer = load_recognizer(store, asr_model, runtime)
+    with console.status(f"speaking and transcribing {len(texts)} lines"):
+        report = evaluate_tts(texts, synthesizer, str(voice_id), recognizer, asr_model, language)
+    _show("tts", report, json_, out_dir, [textfile])
+
+
+@app.command()
+def s2st(
+    ctx: typer.Context,
+    manifest: Annotated[Path, typer.Argument(help="TSV with columns file and reference_es.")],
+    asr_model: Annotated[str | None, typer.Option(help="English Whisper model id.")] = None,
+    engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
+        TranslatorEngine.auto
+    ),
+    mt_model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    voice: Annotated[str | None, typer.Option(help="Spanish voice id.")] = None,
+    listener: Annotated[
+        str, typer.Option(help="Whisper model that transcribes the Spanish speech.")
+    ] = "whisper-base",
+    text_column: TextColumnOption = None,
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """ASR-BLEU: English speech to Spanish speech to Spanish text, scored against references."""
+    from dubber.engines.load import EngineChoice, load_engines, load_recognizer
+    from dubber.measure.data import TRANSLATION_COLUMNS, read_manifest
+    from dubber.measure.evaluate import evaluate_s2st
+
+    rows = read_manifest(manifest, text_column, TRANSLATION_COLUMNS)
+    store, runtime = ctx.obj.store, ctx.obj.runtime
+    choice = EngineChoice(
+        asr_model=asr_model, translator=engine.value, mt_model=mt_model, voice=voice
+    )
+    engines = load_engines(store, runtime, choice)
+    names = {
+        "asr": engines.asr_model,
+        "mt": engines.mt_model,
+        "tts": engines.voices.describe(),
+        "listener": listener,
+    }
+    heard_by = load_recognizer(store, listener, runtime)
+    with console.status(f"translating {len(rows)} recordings into speech"):
+        report = evaluate_s2st(rows, engines, heard_by, names)
+    _show("s2st", report, json_, out_dir, [manifest])
+
+
+@app.command()
+def sync(
+    document: Annotated[Path, typer.Argument(help="A dub document (NAME.dub.json).")],
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """Dub timing: offset of each clip from its slot, overlaps, speed-ups, how lines were fitted."""
+    from dubber.dub.document import DubDocument
+    from dubber.measure.evaluate import evaluate_sync
+    from dubber.measure.plots import histogram
+
+    if not document.exists():
+        raise DubberError(f"dub document {document} not found: dub a file first ('dubber dub')")
+    report = evaluate_sync(DubDocument.load(document))
+    items = report["items"]
+
+    def plots(folder: Path) -> dict[str, str]:
+        speedups = [i["speedup"] for i in items]
+        offsets = [i["offset_s"] for i in items]
+        return {
+            "speedup_plot": str(
+                histogram(
+                    speedups, folder / "sync-speedup.png", "speed-up per line", "rate x stretch"
+                )
+            ),
+            "offset_plot": str(
+                histogram(offsets, folder / "sync-offset.png", "offset from slot", "seconds")
+            ),
+        }
+
+    _show("sync", report, json_, out_dir, [document], plots)

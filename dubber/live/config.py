@@ -1,0 +1,25 @@
+"""The settings of a live session: endpointing, streaming, catch-up and back-pressure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Endpointing, streaming and back-pressure settings."""
+
+    pause_ms: int = 300  # silence that ends an utterance
+    speculate_ms: int = 96  # silence after which ASR starts on the utterance, ahead of its end
+    max_utterance_s: float = 12.0  # longer speech is cut at its quietest frame
+    min_speech_ms: int = 250  # shorter bursts are ignored
+    pad_ms: int = 160  # audio kept before the detected start of speech
+    threshold: float = 0.5  # Silero speech probability that starts speech
+    partial_every_s: float = 1.0  # re-transcribe a growing utterance this often
+    partial_soon_s: float = 0.5  # ... or this soon when a sentence end waits for agreement
+    queue_size: int = 4  # bound of every queue between stages
+    max_lag_s: float = 6.0  # a line later than this after its speech ends is not spoken
+    catch_up_rate: float = 1.25  # speaking rate while earlier speech is still playing
+    beam_size: int = 1  # Whisper's and OPUS-MT's beams: greedy decoding for latency
+    first_piece_chars: int = 60  # speech starts after this much text is synthesised
+    vad_reset_ms: int = 800  # Silero's state is reset after this much non-speech

@@ -1,0 +1,78 @@
+"""What a media file holds, read once with ffprobe and passed down as a `MediaInfo`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from dubber.errors import UsageError
+from dubber.media.ffmpeg import last_line, run
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """The streams and duration of a media file."""
+
+    path: Path
+    duration: float
+    has_audio: bool
+    has_video: bool
+    audio_sample_rate: int | None
+    audio_channels: int | None
+
+
+def check_input_file(path: Path) -> Path:
+    """Reject a path that cannot be a media file, with a message that says why."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"file not found: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a media file")
+    if path.stat().st_size == 0:
+        raise UsageError(f"{path} is empty (0 bytes)")
+    return path
+
+
+def probe(path: Path) -> MediaInfo:
+    """Read the container's streams and duration; a file FFmpeg cannot read is a UsageError."""
+    path = check_input_file(path)
+    done = run("ffprobe", ["-print_format", "json", "-show_format", "-show_streams", str(path)])
+    if done.returncode != 0:
+        reason = last_line(done.stderr).removeprefix(f"{path}: ")
+        raise UsageError(f"{path} is not a readable audio or video file ({reason})")
+    found = json.loads(done.stdout or b"{}")
+    streams = found.get("streams", [])
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    video = next(
+        (
+            s
+            for s in streams
+            if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+        ),
+        None,
+    )
+    return MediaInfo(
+        path=path,
+        duration=_duration(found),
+        has_audio=audio is not None,
+        has_video=video is not None,
+        audio_sample_rate=int(audio["sample_rate"]) if audio and "sample_rate" in audio else None,
+        audio_channels=int(audio["channels"]) if audio and "channels" in audio else None,
+    )
+
+
+def _duration(found: dict) -> float:
+    """The container's duration, else the longest stream's, else 0."""
+    container = _seconds(found.get("format", {}).get("duration"))
+    if container is not None:
+        return container
+    streams = (_seconds(stream.get("duration")) for stream in found.get("streams", []))
+    return max((s for s in streams if s is not None), default=0.0)
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

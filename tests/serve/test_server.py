@@ -1,0 +1,333 @@
+"""`dubber serve` (Triton through PyTriton) and the remote engines, against a real server."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.helpers.cli import one_line_error, run_dubber
+
+pytest.importorskip("pytriton", reason="needs the 'serve' extra: pip install 'dubber[serve]'")
+
+from pytriton.client import ModelClient  # noqa: E402
+from pytriton.client.exceptions import PyTritonClientInferenceServerError  # noqa: E402
+
+from dubber.dub.job import Dubber, DubOptions, OutputPaths  # noqa: E402
+from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
+from dubber.engines.load import EngineChoice, PipelineEngines  # noqa: E402
+from dubber.errors import DubberError  # noqa: E402
+from dubber.media.decode import decode_audio  # noqa: E402
+from dubber.serve.client import (  # noqa: E402
+    RemoteTranslator,
+    RetryPolicy,
+    ServerConnection,
+    connect,
+)
+from dubber.serve.server import free_ports  # noqa: E402
+from dubber.serve.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
+from dubber.settings import RuntimeOptions  # noqa: E402
+from dubber.store.store import Store  # noqa: E402
+
+ASR_MODEL, VOICE = "whisper-tiny.en", "piper-en_US-joe-medium"  # the fastest installed here
+CLIP = "ljspeech_LJ001-0007.wav"
+SENTENCES = ["The weather is nice today.", "Where is the train station?"]
+START_TIMEOUT = 180
+
+
+def pid_of(path: Path) -> int:
+    return int(path.name)
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every descendant of `pid`, read from /proc."""
+    found, parents = [], {pid}
+    for entry in sorted(
+        Path("/proc").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0
+    ):
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid in parents:
+            parents.add(int(entry.name))
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Server:
+    """A `dubber serve` process on free loopback ports."""
+
+    def __init__(self, log: Path) -> None:
+        self.http, self.grpc, self.metrics = free_ports(3)
+        self.url = f"http://127.0.0.1:{self.http}"
+        command = [sys.executable, "-m", "dubber", "serve", "--asr", ASR_MODEL, "--mt"]
+        command += ["apertium", "--tts", VOICE, "--threads", "2"]
+        command += ["--http-port", str(self.http), "--grpc-port", str(self.grpc)]
+        command += ["--metrics-port", str(self.metrics)]
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"dubber serve exited:\n{self.log.read_text()[-3000:]}")
+            if http_status(f"{self.url}/v2/health/ready") == 200:
+                return
+            time.sleep(0.5)
+        self.stop()
+        pytest.fail(f"dubber serve was not ready in {START_TIMEOUT} s")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+def http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Server:
+    running = Server(tmp_path_factory.mktemp("serve") / "serve.log")
+    running.wait_ready()
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def local() -> PipelineEngines:
+    choice = EngineChoice(ASR_MODEL, "apertium", voice=VOICE, match_voice_to_pitch=False)
+    return PipelineEngines.load(Store(), RuntimeOptions(threads=2), choice)
+
+
+@pytest.fixture(scope="module")
+def remote(server) -> PipelineEngines:
+    return connect(server.url)
+
+
+@pytest.fixture(scope="module")
+def speech(shared_data) -> np.ndarray:
+    return decode_audio(shared_data / "asr" / CLIP)
+
+
+def test_remote_engines_describe_the_served_ones(remote):
+    assert remote.asr_model == ASR_MODEL
+    assert remote.translator.name == ApertiumTranslator().name
+    assert remote.voices.describe() == VOICE
+
+
+def test_asr_gives_the_local_transcript(remote, local, speech):
+    there, info = remote.recognizer.transcribe(speech, language="en")
+    here, _ = local.recognizer.transcribe(speech, language="en")
+    there, here = list(there), list(here)
+    assert [s.text for s in there] == [s.text for s in here]
+    assert [w.text for s in there for w in s.words] == [w.text for s in here for w in s.words]
+    assert "printed with movable types" in " ".join(s.text for s in there).lower()
+    assert info.duration == pytest.approx(len(speech) / 16000, abs=0.01)
+
+
+def test_mt_gives_the_local_translations(remote, local):
+    there = remote.translator.translate(SENTENCES, num_hypotheses=2)
+    here = local.translator.translate(SENTENCES, num_hypotheses=2)
+    assert [t.source for t in there] == SENTENCES
+    assert [t.hypotheses for t in there] == [t.hypotheses for t in here]
+    assert all(t.text for t in there)
+
+
+def test_mt_splits_long_batches_across_requests(remote):
+    texts = [f"I have {n} apples." for n in range(70)]
+    results = remote.translator.translate(texts)
+    assert [t.source for t in results] == texts
+    assert all(str(n) in t.text for n, t in zip(range(70), results, strict=True))
+
+
+def test_tts_speaks_and_honours_the_rate(remote, local):
+    synthesizer = remote.voices.for_pitch(None)[0]
+    normal = synthesizer.synthesize("Hola, ¿cómo estás hoy?")
+    fast = synthesizer.synthesize("Hola, ¿cómo estás hoy?", rate=1.5)
+    here = local.voices.for_pitch(None)[0].synthesize("Hola, ¿cómo estás hoy?")
+    assert normal.sample_rate == here.sample_rate == synthesizer.sample_rate
+    assert normal.samples.dtype == np.float32 and np.abs(normal.samples).max() > 0.05
+    assert normal.duration == pytest.approx(here.duration, rel=0.15)
+    assert fast.duration < 0.85 * normal.duration
+
+
+def test_s2st_returns_spanish_speech_and_both_texts(server, remote, speech):
+    import json
+
+    with ModelClient(server.url, "s2st") as client:
+        answer = client.infer_sample(audio=speech)
+    texts = json.loads(bytes(answer["texts"][0]).decode())
+    segments, _ = remote.recognizer.transcribe(speech, language="en")
+    sources = [s.text.strip() for s in segments]
+    assert texts["source"] == sources
+    assert texts["translation"] == [t.text for t in remote.translator.translate(sources)]
+    rate = int(answer["sample_rate"][0])
+    assert answer["audio"].dtype == np.float32 and len(answer["audio"]) / rate > 1.0
+
+
+def test_dub_through_the_server_matches_the_local_dub(remote, local, shared_data, tmp_path):
+    media = shared_data / "asr" / CLIP
+    documents = []
+    for name, engines in (("remote", remote), ("local", local)):
+        out = tmp_path / name / "clip.es.wav"
+        out.parent.mkdir()
+        report = Dubber(engines, DubOptions(), tmp_path / f"work-{name}").dub(
+            media, OutputPaths.beside(out, "en", "es"), lambda *_: None
+        )
+        documents.append(report.document)
+        assert out.is_file()
+    there, here = documents
+    assert [u.source for u in there.utterances] == [u.source for u in here.utterances]
+    assert [u.translation for u in there.utterances] == [u.translation for u in here.utterances]
+    assert there.utterances
+
+
+BAD_REQUESTS = {
+    "empty audio": ("asr", {"audio": np.zeros(0, np.float32)}, "audio is empty"),
+    "wrong dtype": ("asr", {"audio": np.zeros(16000, np.float64)}, "FP32"),
+    "wrong shape": ("s2st", {"audio": np.zeros((2, 8000), np.float32)}, "shape"),
+    "audio too long": (
+        "s2st",
+        {"audio": np.zeros(MAX_AUDIO_SECONDS * 16000 + 1, np.float32)},
+        "longer than",
+    ),
+    "text too long": ("mt", {"text": np.array([[b"a" * (MAX_TEXT_BYTES + 1)]])}, "limit"),
+    "invalid UTF-8": ("mt", {"text": np.array([[b"caf\xe9"]])}, "not valid UTF-8"),
+    "unknown language": (
+        "mt",
+        {"text": np.array([[b"Hello."]]), "target_language": np.array([[b"xx"]])},
+        "not 'xx'",
+    ),
+    "rate out of range": (
+        "tts",
+        {"text": np.array([[b"Hola."]]), "rate": np.array([[9.0]], np.float32)},
+        "rate must be",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=list(BAD_REQUESTS))
+def test_bad_request_is_refused_and_the_server_keeps_serving(server, case):
+    model, inputs, message = BAD_REQUESTS[case]
+    batched = model in ("mt", "tts")
+    with (
+        ModelClient(server.url, model) as client,
+        pytest.raises(PyTritonClientInferenceServerError, match=message),
+    ):
+        (client.infer_batch if batched else client.infer_sample)(**inputs)
+    with ModelClient(server.url, "mt") as client:
+        answer = client.infer_batch(text=np.array([[b"Good morning."]]))
+    assert b"Buenos d" in bytes(answer["translations"][0, 0])
+
+
+def test_refusal_reaches_the_client_as_one_line(server):
+    connection = ServerConnection(server.url, "mt", RetryPolicy())
+    translator = RemoteTranslator(connection, "apertium", "en", "fr")
+    with pytest.raises(DubberError, match=r"refused the mt request: .*not 'fr'$") as error:
+        translator.translate(["Hello."])
+    assert "\n" not in str(error.value)
+
+
+def test_unreachable_server_is_one_clear_line():
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    with pytest.raises(DubberError) as error:
+        connect(url)
+    assert str(error.value) == f"cannot reach dubber server at {url}: start it with 'dubber serve'"
+
+
+def test_transient_failures_are_retried_a_bounded_number_of_times(caplog):
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    retry = RetryPolicy(attempts=3, first_delay=0.01, connect_timeout=0.2)
+    translator = RemoteTranslator(ServerConnection(url, "mt", retry), "apertium", "en", "es")
+    with caplog.at_level("INFO", logger="dubber.serve.client"), pytest.raises(DubberError) as error:
+        translator.translate(["Hello."])
+    assert str(error.value).startswith(f"cannot reach dubber server at {url}")
+    assert len([r for r in caplog.records if "retrying" in r.getMessage()]) == 2
+
+
+def test_serve_refuses_a_busy_port_before_loading_models():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = run_dubber("serve", "--http-port", port, "--grpc-port", "1", "--metrics-port", "2")
+    one_line_error(result, f"127.0.0.1:{port}", "choose another --http-port")
+
+
+def test_health_and_prometheus_metrics(server, remote):
+    remote.translator.translate(["Thank you."])
+    assert http_status(f"{server.url}/v2/health/live") == 200
+    assert http_status(f"{server.url}/v2/models/mt/ready") == 200
+    metrics = f"http://127.0.0.1:{server.metrics}/metrics"
+    with urllib.request.urlopen(metrics, timeout=5) as response:
+        text = response.read().decode()
+    assert 'nv_inference_request_success{model="mt"' in text
+    assert 'nv_inference_request_failure{model="mt"' in text
+
+
+def test_dub_command_runs_through_the_server(server, shared_data, tmp_path):
+    out = tmp_path / "clip.es.wav"
+    done = run_dubber(
+        "dub", str(shared_data / "asr" / CLIP), "--server", server.url, "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and (tmp_path / "clip.dub.json").is_file()
+
+
+def test_dub_command_with_an_unreachable_server_is_one_line(shared_data, tmp_path):
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    done = run_dubber(
+        "dub", str(shared_data / "asr" / CLIP), "--server", url, "-o", str(tmp_path / "x.wav")
+    )
+    one_line_error(done, "cannot reach dubber server")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_live_command_runs_through_the_server(server, shared_data, tmp_path):
+    out, stats = tmp_path / "live.es.wav", tmp_path / "stats.json"
+    done = run_dubber(
+        "live", "--input", str(shared_data / "asr" / CLIP), "--speed", "2", "--server", server.url,
+        "--output", str(out), "--stats", str(stats),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.is_file() and json.loads(stats.read_text())["utterances"]
+
+
+def test_sigterm_stops_everything(server):
+    """Runs last in this module: the server shuts down gracefully and leaves nothing behind."""
+    spawned = children(server.process.pid)
+    assert any("tritonserver" in command for _, command in spawned)
+    assert server.stop() == 0
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid, _ in spawned) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [command for pid, command in spawned if alive(pid)]
+    assert http_status(f"{server.url}/v2/health/live") is None
