@@ -33,6 +33,7 @@ from dubber.cli.options import (
     runtime_options,
 )
 from dubber.cli.output import console
+from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions
@@ -90,7 +91,7 @@ def live(
     source: FromOption = SourceLanguage.en,
     rate: Annotated[
         int, typer.Option(min=8000, max=192000, help="Sample rate of PCM on stdin (Hz).")
-    ] = 16000,
+    ] = AUDIO_RATE,
     speed: Annotated[
         float, typer.Option(min=0.25, max=32.0, help="Play --input FILE this many times faster.")
     ] = 1.0,

@@ -12,6 +12,8 @@ from dubber.cli.options import (
     DeviceOption,
     OfflineOption,
     ThreadsOption,
+    VoiceMatch,
+    VoiceMatchOption,
     open_store,
     runtime_options,
 )
@@ -38,6 +40,7 @@ def serve(
     tts: Annotated[
         str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
     ] = None,
+    voice_match: VoiceMatchOption = VoiceMatch.pitch,
     instances: Annotated[
         int, typer.Option(min=1, max=16, help="Instances of each model (parallel requests).")
     ] = 1,
@@ -70,12 +73,12 @@ def serve(
         translator="apertium" if mt == "apertium" else "auto",
         mt_model=None if mt in (None, "apertium") else mt,
         voice=tts,
-        match_voice_to_pitch=False,
+        match_voice_to_pitch=voice_match is VoiceMatch.pitch,
     )
     runtime = runtime_options(device, compute_type, threads)
     engines = load_engines(open_store(offline), runtime, choice)
     console.print(
-        f"serving asr={engines.asr_model} mt={engines.translator.name}"
+        f"serving asr={engines.asr_model} mt={engines.mt_model}"
         f" tts={engines.voices.describe()} x{instances}"
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dubber.chain.glossary import Glossary
 from dubber.engines.load import Engines
+from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions, LiveSession
@@ -33,7 +34,7 @@ class LiveOutputs:
 
 
 def open_source(
-    spec: str | None, rate: int = 16000, microphone: str | int | None = None
+    spec: str | None, rate: int = AUDIO_RATE, microphone: str | int | None = None
 ) -> AudioSource:
     """A file played at real-time pace, '-' for raw PCM on stdin, or (None) the microphone."""
     if spec == "-":

@@ -120,7 +120,7 @@ class StdinSource:
         if self._head.startswith(_CONTAINER_MAGIC):
             raise UsageError(
                 "stdin holds an audio file, not raw PCM: pipe s16le mono samples "
-                "(ffmpeg -i IN -f s16le -ac 1 -ar 16000 -) or use --input FILE"
+                f"(ffmpeg -i IN -f s16le -ac 1 -ar {AUDIO_RATE} -) or use --input FILE"
             )
         self.description = f"stdin (s16le mono {rate} Hz)"
         self._stop: list[bool] = []

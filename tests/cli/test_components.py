@@ -21,12 +21,17 @@ def test_help_lists_the_commands_and_version_prints():
     assert run_dubber("--version").stdout.startswith("dubber ")
 
 
-def test_transcribe_prints_text(shared_data):
-    done = run_dubber("transcribe", str(shared_data / JFK))
+@pytest.mark.slow
+@pytest.mark.parametrize("model", [None, "tiny.en", "whisper-tiny.en"])
+def test_transcribe_prints_text(shared_data, model):
+    """Catalogue ids and faster-whisper's names (`tiny.en`) both name a model."""
+    chosen = ["--model", model] if model else []
+    done = run_dubber("transcribe", str(shared_data / JFK), *chosen)
     assert done.returncode == 0, done.stderr
     assert "ask not what your country can do for you" in done.stdout.lower()
 
 
+@pytest.mark.slow
 def test_transcribe_writes_subtitles_and_json(shared_data, tmp_path):
     srt = tmp_path / "jfk.srt"
     assert run_dubber("transcribe", str(shared_data / JFK), "--srt", "-o", str(srt)).returncode == 0
@@ -68,6 +73,7 @@ def test_translate_with_apertium_keeps_one_line_per_line(tmp_path):
     assert record["source"] == "Good evening." and record["translation"]
 
 
+@pytest.mark.slow
 def test_translate_with_an_imported_opus_mt_model(tmp_path, shared_data):
     """The CTranslate2 path end to end: a locally built Marian release, imported and used."""
     mt = shared_data / "mt"
@@ -109,6 +115,7 @@ def test_translate_unsupported_language_is_a_usage_error():
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_speak_writes_speech_and_rate_shortens_it(tmp_path):
     normal, fast = tmp_path / "normal.wav", tmp_path / "fast.wav"
     text = "Buenas noches. El equipo ganó el partido en el último minuto."
@@ -124,6 +131,7 @@ def test_speak_writes_speech_and_rate_shortens_it(tmp_path):
     assert len(read_wav(fast)[0]) < 0.85 * len(samples)
 
 
+@pytest.mark.slow
 def test_speak_default_voice_is_the_offline_kokoro_pack(tmp_path):
     out = tmp_path / "hola.wav"
     done = run_dubber("-v", "speak", "Hola a todos.", "-o", str(out))

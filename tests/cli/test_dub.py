@@ -102,6 +102,7 @@ def test_unwritable_output_folder_is_refused(tmp_path, clip):
     assert_clean_failure(done, "not writable", tmp_path, before)
 
 
+@pytest.mark.slow
 def test_silence_is_refused(tmp_path):
     quiet = make_video(np.zeros(16000 * 3, np.float32), tmp_path / "quiet.mp4")
     before = set(tmp_path.iterdir())
@@ -109,6 +110,7 @@ def test_silence_is_refused(tmp_path):
     assert_clean_failure(done, "no speech found", tmp_path, before)
 
 
+@pytest.mark.slow
 def test_speech_that_is_not_english_is_refused(tmp_path, shared_data):
     spanish, _ = speech_with_pauses([shared_data / "es" / "fleurs_es_008.wav"], pause=0.3)
     media = make_video(spanish, tmp_path / "noticias.mp4")
@@ -117,6 +119,7 @@ def test_speech_that_is_not_english_is_refused(tmp_path, shared_data):
     assert_clean_failure(done, "not 'en'", tmp_path, before)
 
 
+@pytest.mark.slow
 def test_interrupted_dub_leaves_nothing_and_resume_finishes(tmp_path, shared_data):
     names = ("ljspeech_LJ001-0003.wav", "fleurs_en_005.wav")
     speech, _ = speech_with_pauses([shared_data / "asr" / name for name in names])
@@ -143,3 +146,22 @@ def test_interrupted_dub_leaves_nothing_and_resume_finishes(tmp_path, shared_dat
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr
     assert (tmp_path / "long.es.mp4").is_file() and (tmp_path / "long.dub.json").is_file()
+
+
+@pytest.mark.slow
+def test_each_input_is_probed_once(clip, tmp_path):
+    """ffprobe reads each input once per dub, and the result travels with the job."""
+    log = tmp_path / "ffprobe.log"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = subprocess.run(["which", "ffprobe"], capture_output=True, text=True).stdout.strip()
+    (shim / "ffprobe").write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {real} "$@"\n')
+    (shim / "ffprobe").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "dubber", "dub", str(clip), "-o", str(out), "--engine",
+               "apertium", "--voice", "espeak:es"]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    probes = log.read_text().splitlines()
+    assert [line for line in probes if str(clip) in line] == probes and len(probes) == 1

@@ -14,6 +14,8 @@ from dubber.media.decode import decode_audio
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
+pytestmark = pytest.mark.slow
+
 # Measured 2026-11-24: tiny.en int8, beam 5, 2 threads -> corpus WER 1.4 % on the 12 shared clips.
 MAX_WER = 0.04
 

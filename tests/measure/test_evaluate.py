@@ -12,7 +12,9 @@ import sacrebleu
 from whisper_normalizer.basic import BasicTextNormalizer
 from whisper_normalizer.english import EnglishTextNormalizer
 
-from dubber.chain.line import DubDocument, Utterance
+from dubber.chain.fit import FitOutcome
+from dubber.chain.line import Line
+from dubber.dub.document import DubDocument
 from tests.helpers.cli import one_line_error, run_dubber
 
 MT_LINES = 40
@@ -42,6 +44,7 @@ def asr_report(shared_data, tmp_path_factory) -> dict:
     return report
 
 
+@pytest.mark.slow
 def test_asr_metrics_equal_jiwer_on_the_saved_texts(asr_report):
     refs, hyps = _lines(asr_report["files"]["ref"]), _lines(asr_report["files"]["hyp"])
     assert len(hyps) == asr_report["clips"] == ASR_CLIPS
@@ -50,6 +53,7 @@ def test_asr_metrics_equal_jiwer_on_the_saved_texts(asr_report):
     assert asr_report["wer"] < 0.1
 
 
+@pytest.mark.slow
 def test_asr_saved_texts_are_whisper_normalised_items(asr_report):
     normalise = EnglishTextNormalizer()
     items = asr_report["items"]
@@ -58,6 +62,7 @@ def test_asr_saved_texts_are_whisper_normalised_items(asr_report):
     assert all(Path(i["file"]).is_file() for i in items)
 
 
+@pytest.mark.slow
 def test_mt_bleu_and_chrf_equal_sacrebleu(shared_data, tmp_path):
     source, reference = tmp_path / "src.en", tmp_path / "ref.es"
     source.write_text("\n".join(_lines(shared_data / "mt" / "test.en")[:MT_LINES]) + "\n")
@@ -72,6 +77,7 @@ def test_mt_bleu_and_chrf_equal_sacrebleu(shared_data, tmp_path):
     assert report["signature"]["bleu"] in stdout
 
 
+@pytest.mark.slow
 def test_tts_round_trip_error_rates_and_speaking_rate(shared_data, tmp_path):
     text = tmp_path / "lines.es"
     text.write_text("\n".join(_lines(shared_data / "mt" / "test.es")[:1]) + "\n")
@@ -87,6 +93,7 @@ def test_tts_round_trip_error_rates_and_speaking_rate(shared_data, tmp_path):
     assert report["cer"] < 0.5  # espeak-ng is robotic but Whisper understands most of it
 
 
+@pytest.mark.slow
 def test_s2st_asr_bleu_equals_sacrebleu_on_the_heard_spanish(shared_data, tmp_path):
     report, _ = _eval(
         tmp_path,
@@ -110,8 +117,8 @@ def test_sync_offsets_overlaps_and_speedups(tmp_path):
     ]
     document = DubDocument("in.mp4", 6.0, "en", "es")
     for index, (start, at, until, rate, stretch, fit) in enumerate(placed):
-        document.utterances.append(
-            Utterance(
+        document.lines.append(
+            Line(
                 index,
                 start,
                 start + 1.0,
@@ -120,7 +127,7 @@ def test_sync_offsets_overlaps_and_speedups(tmp_path):
                 stretch=stretch,
                 placed_start=at,
                 placed_end=until,
-                fit=fit,
+                fit=FitOutcome(fit),
             )  # fmt: skip
         )
     document.save(tmp_path / "in.dub.json")

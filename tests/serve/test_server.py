@@ -16,16 +16,24 @@ import pytest
 
 from tests.helpers.cli import one_line_error, run_dubber
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("pytriton", reason="needs the 'serve' extra: pip install 'dubber[serve]'")
 
 from pytriton.client import ModelClient  # noqa: E402
 from pytriton.client.exceptions import PyTritonClientInferenceServerError  # noqa: E402
 
-from dubber.dub.job import Dubber, DubOptions, OutputPaths  # noqa: E402
+from dubber.chain.s2st import translate_speech  # noqa: E402
+from dubber.dub.job import DubJob, DubOptions  # noqa: E402
+from dubber.dub.outputs import OutputPaths  # noqa: E402
 from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
-from dubber.engines.load import EngineChoice, PipelineEngines  # noqa: E402
-from dubber.errors import DubberError  # noqa: E402
+from dubber.engines.load import EngineChoice, Engines, load_engines  # noqa: E402
+from dubber.engines.protocols import synthesize_all  # noqa: E402
+from dubber.engines.types import TranscribeOptions  # noqa: E402
+from dubber.engines.voice import Voice  # noqa: E402
+from dubber.errors import DubberError, UsageError  # noqa: E402
 from dubber.media.decode import decode_audio  # noqa: E402
+from dubber.media.probe import probe  # noqa: E402
 from dubber.serve.client import (  # noqa: E402
     RemoteTranslator,
     RetryPolicy,
@@ -37,7 +45,9 @@ from dubber.serve.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
 from dubber.settings import RuntimeOptions  # noqa: E402
 from dubber.store.store import Store  # noqa: E402
 
-ASR_MODEL, VOICE = "whisper-tiny.en", "piper-en_US-joe-medium"  # the fastest installed here
+# The fastest recogniser installed here, and the offline voice with male and female styles.
+ASR_MODEL, VOICE = "whisper-tiny.en", "kokoro-82m-offline"
+MALE, FEMALE = Voice(VOICE, "jm_kumo"), Voice(VOICE, "jf_alpha")
 CLIP = "ljspeech_LJ001-0007.wav"
 SENTENCES = ["The weather is nice today.", "Where is the train station?"]
 START_TIMEOUT = 180
@@ -122,14 +132,14 @@ def server(tmp_path_factory) -> Server:
 
 
 @pytest.fixture(scope="module")
-def local() -> PipelineEngines:
+def local() -> Engines:
     choice = EngineChoice(ASR_MODEL, "apertium", voice=VOICE, match_voice_to_pitch=False)
-    return PipelineEngines.load(Store(), RuntimeOptions(threads=2), choice)
+    return load_engines(Store(), RuntimeOptions(threads=2), choice)
 
 
 @pytest.fixture(scope="module")
-def remote(server) -> PipelineEngines:
-    return connect(server.url)
+def remote(server) -> Engines:
+    return connect(server.url, EngineChoice(match_voice_to_pitch=False))
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +148,44 @@ def speech(shared_data) -> np.ndarray:
 
 
 def test_remote_engines_describe_the_served_ones(remote):
-    assert remote.asr_model == ASR_MODEL
+    assert remote.asr_model == ASR_MODEL and remote.mt_model == "apertium"
     assert remote.translator.name == ApertiumTranslator().name
-    assert remote.voices.describe() == VOICE
+    assert remote.voices.describe() == str(MALE)
+
+
+def test_decoding_options_travel_to_the_server(remote, local, speech):
+    """Live mode decodes each pass greedily, without VAD and without word timings: a remote
+    recogniser forwards those options instead of decoding with the server's defaults."""
+    live = TranscribeOptions(beam_size=1, vad_filter=False, word_timestamps=False)
+    there = list(remote.recognizer.transcribe(speech, language="en", options=live)[0])
+    here = list(local.recognizer.transcribe(speech, language="en", options=live)[0])
+    assert [s.text for s in there] == [s.text for s in here]
+    assert there and not any(s.words for s in there)
+    timed = list(remote.recognizer.transcribe(speech, language="en")[0])
+    assert any(s.words for s in timed)
+
+
+def test_what_the_server_cannot_honour_is_refused_not_dropped(server):
+    refused = {
+        "--asr-model": EngineChoice(asr_model="whisper-base"),
+        "--engine/--mt-model": EngineChoice(translator="opusmt"),
+        "--voice": EngineChoice(voice="piper-en_US-joe-medium"),
+    }
+    for option, choice in refused.items():
+        with pytest.raises(UsageError, match=f"runs .*drop {option}"):
+            connect(server.url, choice)
+    same = connect(server.url, EngineChoice(asr_model="tiny.en", voice=str(FEMALE)))
+    assert same.asr_model == ASR_MODEL and same.voices.describe() == str(FEMALE)
+
+
+def test_voices_follow_the_speakers_pitch_through_the_server(server, shared_data):
+    paired = connect(server.url, EngineChoice(match_voice_to_pitch=True))
+    assert paired.voices.describe() == f"female={FEMALE},male={MALE}"
+    man, woman = "librispeech_1089-134691-0000.wav", "ljspeech_LJ001-0007.wav"
+    audio = np.concatenate([decode_audio(shared_data / "asr" / n) for n in (man, woman, man)])
+    result = translate_speech(audio, paired)
+    voices = [line.voice for line in result.lines]
+    assert voices[0] == voices[-1] == MALE and FEMALE in voices
 
 
 def test_asr_gives_the_local_transcript(remote, local, speech):
@@ -169,26 +214,25 @@ def test_mt_splits_long_batches_across_requests(remote):
 
 
 def test_tts_speaks_and_honours_the_rate(remote, local):
-    synthesizer = remote.voices.for_pitch(None)[0]
-    normal = synthesizer.synthesize("Hola, ¿cómo estás hoy?")
-    fast = synthesizer.synthesize("Hola, ¿cómo estás hoy?", rate=1.5)
-    here = local.voices.for_pitch(None)[0].synthesize("Hola, ¿cómo estás hoy?")
+    synthesizer = remote.voices.for_pitch(None).synthesizer
+    normal = synthesize_all(synthesizer, "Hola, ¿cómo estás hoy?")
+    fast = synthesize_all(synthesizer, "Hola, ¿cómo estás hoy?", rate=1.5)
+    here = synthesize_all(local.voices.for_pitch(None).synthesizer, "Hola, ¿cómo estás hoy?")
     assert normal.sample_rate == here.sample_rate == synthesizer.sample_rate
     assert normal.samples.dtype == np.float32 and np.abs(normal.samples).max() > 0.05
     assert normal.duration == pytest.approx(here.duration, rel=0.15)
     assert fast.duration < 0.85 * normal.duration
 
 
-def test_s2st_returns_spanish_speech_and_both_texts(server, remote, speech):
-    import json
-
+def test_s2st_is_the_chain_dub_uses(server, local, speech):
+    """The server's s2st groups sentences and translates and speaks them as a local run of the
+    shared chain does."""
     with ModelClient(server.url, "s2st") as client:
         answer = client.infer_sample(audio=speech)
     texts = json.loads(bytes(answer["texts"][0]).decode())
-    segments, _ = remote.recognizer.transcribe(speech, language="en")
-    sources = [s.text.strip() for s in segments]
-    assert texts["source"] == sources
-    assert texts["translation"] == [t.text for t in remote.translator.translate(sources)]
+    here = translate_speech(speech, local)
+    assert texts["source"] == [line.source for line in here.lines]
+    assert texts["translation"] == [line.translation for line in here.lines]
     rate = int(answer["sample_rate"][0])
     assert answer["audio"].dtype == np.float32 and len(answer["audio"]) / rate > 1.0
 
@@ -199,15 +243,14 @@ def test_dub_through_the_server_matches_the_local_dub(remote, local, shared_data
     for name, engines in (("remote", remote), ("local", local)):
         out = tmp_path / name / "clip.es.wav"
         out.parent.mkdir()
-        report = Dubber(engines, DubOptions(), tmp_path / f"work-{name}").dub(
-            media, OutputPaths.beside(out, "en", "es"), lambda *_: None
-        )
-        documents.append(report.document)
+        outputs = OutputPaths.beside(out, "en", "es")
+        job = DubJob(engines, DubOptions(), probe(media), outputs, tmp_path / name, lambda *_: 0)
+        documents.append(job.run().document)
         assert out.is_file()
     there, here = documents
-    assert [u.source for u in there.utterances] == [u.source for u in here.utterances]
-    assert [u.translation for u in there.utterances] == [u.translation for u in here.utterances]
-    assert there.utterances
+    assert [u.source for u in there.lines] == [u.source for u in here.lines]
+    assert [u.translation for u in there.lines] == [u.translation for u in here.lines]
+    assert there.lines
 
 
 BAD_REQUESTS = {
@@ -318,7 +361,16 @@ def test_live_command_runs_through_the_server(server, shared_data, tmp_path):
         "--output", str(out), "--stats", str(stats),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert out.is_file() and json.loads(stats.read_text())["utterances"]
+    assert out.is_file() and json.loads(stats.read_text())["lines"]
+
+
+def test_dub_command_refuses_a_voice_the_server_does_not_run(server, shared_data, tmp_path):
+    done = run_dubber(
+        "dub", str(shared_data / "asr" / CLIP), "--server", server.url, "-o",
+        str(tmp_path / "x.wav"), "--voice", "piper-en_US-joe-medium",
+    )  # fmt: skip
+    one_line_error(done, "runs kokoro-82m-offline", "drop --voice", exit_code=2)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sigterm_stops_everything(server):
