@@ -13,7 +13,7 @@ from dubber.chain.line import Line
 from dubber.chain.speak import Speaker, measure_pitch
 from dubber.chain.transcribe import recognise_lines
 from dubber.chain.translate import translate_lines
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.engines.protocols import synthesize_all
 from dubber.engines.types import Speech
 from dubber.media.dsp import join_with_pauses

@@ -34,7 +34,7 @@ from dubber.cli.options import (
 from dubber.cli.output import console, stage_progress
 from dubber.dub.batch import DubRequest
 from dubber.dub.job import DubOptions, DubReport, Stage
-from dubber.engines.load import EngineChoice
+from dubber.engines.bundle import EngineChoice
 from dubber.errors import UsageError
 from dubber.media.mix import Background, MixRules
 from dubber.settings import RuntimeOptions

@@ -192,7 +192,8 @@ def s2st(
     out_dir: OutDirOption = None,
 ) -> None:
     """ASR-BLEU: English speech to Spanish speech to Spanish text, scored against references."""
-    from dubber.engines.load import EngineChoice, load_engines, load_recognizer
+    from dubber.engines.bundle import EngineChoice
+    from dubber.engines.load import load_engines, load_recognizer
     from dubber.measure.data import TRANSLATION_COLUMNS, read_manifest
     from dubber.measure.evaluate import evaluate_s2st
 

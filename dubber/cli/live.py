@@ -143,7 +143,8 @@ def live(
     server: ServerOption = None,
 ) -> None:
     """Translate English speech into Spanish speech and captions as it is spoken."""
-    from dubber.engines.load import EngineChoice, load_engines
+    from dubber.engines.bundle import EngineChoice
+    from dubber.engines.load import load_engines
     from dubber.live.devices import list_devices as device_list
     from dubber.live.run import LiveOutputs, open_source, run_live
 

@@ -61,7 +61,8 @@ def serve(
             "dubber serve needs PyTriton: pip install 'dubber[serve]'"
             " (in a virtual environment made with the system's python3)"
         ) from None
-    from dubber.engines.load import EngineChoice, load_engines
+    from dubber.engines.bundle import EngineChoice
+    from dubber.engines.load import load_engines
     from dubber.serve.server import ServeOptions, check_ports_free
     from dubber.serve.server import serve as run_server
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dubber.dub.job import DubJob, DubOptions, DubReport, Progress
 from dubber.dub.outputs import OutputPaths, collect_inputs, plan_outputs
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.errors import StoppedError, UsageError
 from dubber.media.probe import MediaInfo, probe
 

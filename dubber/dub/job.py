@@ -30,7 +30,7 @@ from dubber.chain.translate import translate_lines
 from dubber.dub.document import DubDocument
 from dubber.dub.outputs import OutputPaths
 from dubber.dub.work import WorkFolder
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.errors import UsageError
 from dubber.fsutil import atomic_write_text
 from dubber.inputs import read_text

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
 
+from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.choose import (
     APERTIUM,
     Choice,
@@ -24,31 +24,6 @@ from dubber.store.catalogue import Manifest
 from dubber.store.store import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EngineChoice:
-    """What the user asked for; None or 'auto' means the best installed."""
-
-    asr_model: str | None = None
-    translator: str = "auto"  # auto | opusmt | apertium
-    mt_model: str | None = None
-    voice: str | None = None
-    match_voice_to_pitch: bool = True
-    source_language: str = "en"
-    target_language: str = "es"
-
-
-@dataclass
-class Engines:
-    """A recogniser, a translator and the voices, and the check of the spoken language."""
-
-    asr_model: str
-    recognizer: Recognizer
-    mt_model: str  # a catalogue id, or "apertium"
-    translator: Translator
-    voices: VoiceBank
-    check_language: LanguageCheck
 
 
 def load_engines(

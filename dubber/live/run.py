@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.chain.glossary import Glossary
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig

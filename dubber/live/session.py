@@ -25,7 +25,7 @@ from dubber.chain.glossary import Glossary
 from dubber.chain.line import Line, Stamp
 from dubber.chain.speak import Speaker
 from dubber.chain.translate import translate_lines
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.engines.protocols import synthesize_all
 from dubber.engines.types import AUDIO_RATE, TranscribeOptions
 from dubber.engines.voice import Voice

@@ -14,14 +14,13 @@ import numpy as np
 
 from dubber.chain.s2st import translate_speech
 from dubber.dub.document import DubDocument
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Recognizer, Synthesizer, Translator, synthesize_all
 from dubber.engines.types import AUDIO_RATE, Speech
 from dubber.errors import DubberError
 from dubber.measure.data import ManifestRow
 from dubber.measure.scores import bleu_chrf, error_rates
-from dubber.media.decode import decode_audio
-from dubber.media.dsp import resample
+from dubber.media.decode import decode_audio, resample
 
 
 def _transcribe(recognizer: Recognizer, audio: np.ndarray, language: str) -> str:

@@ -1,4 +1,5 @@
-"""Audio in and out of files: any media decoded to float32 PCM, and 16-bit WAV files."""
+"""Audio in and out of files: any media decoded to float32 PCM, resampling, and 16-bit WAV
+files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.fsutil import atomic_path
-from dubber.media.ffmpeg import last_line, run
+from dubber.media.ffmpeg import last_line, pcm_input_arguments, run, run_ffmpeg
 from dubber.media.probe import check_input_file
 
 
@@ -32,6 +33,22 @@ def decode_audio(path: Path, sample_rate: int = AUDIO_RATE, channels: int = 1) -
     if samples.size == 0:
         raise UsageError(f"{path} holds no decodable audio")
     return samples.copy() if channels == 1 else samples.reshape(-1, channels).copy()
+
+
+def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
+    """Mono float32 audio at another sample rate (ffmpeg's resampler)."""
+    if sample_rate == target_rate or samples.size == 0:
+        return samples
+    arguments = [
+        *pcm_input_arguments(samples, sample_rate),
+        "-ar",
+        str(target_rate),
+        "-f",
+        "f32le",
+        "pipe:",
+    ]
+    converted = run_ffmpeg(arguments, stdin=samples.astype("<f4").tobytes())
+    return np.frombuffer(converted, dtype="<f4").astype(np.float32)
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:

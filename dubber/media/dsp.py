@@ -6,8 +6,6 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from dubber.media.ffmpeg import pcm_input_arguments, run_ffmpeg
-
 SILENCE_DB = -120.0
 YIN_THRESHOLD = 0.15
 MAX_PITCH_FRAMES = 40  # frames analysed per call, spread evenly: enough for a stable median
@@ -89,22 +87,6 @@ def time_stretch(samples: np.ndarray, sample_rate: int, factor: float) -> np.nda
         start = nominal
         out[k * hop : k * hop + frame] += window * padded[start : start + frame]
     return out[hop : hop + length]
-
-
-def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
-    """Mono float32 audio at another sample rate (ffmpeg's resampler)."""
-    if sample_rate == target_rate or samples.size == 0:
-        return samples
-    arguments = [
-        *pcm_input_arguments(samples, sample_rate),
-        "-ar",
-        str(target_rate),
-        "-f",
-        "f32le",
-        "pipe:",
-    ]
-    converted = run_ffmpeg(arguments, stdin=samples.astype("<f4").tobytes())
-    return np.frombuffer(converted, dtype="<f4").astype(np.float32)
 
 
 def with_pauses(pieces: Iterable[np.ndarray], pause_samples: int) -> Iterator[np.ndarray]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dubber.engines.load import EngineChoice
+from dubber.engines.bundle import EngineChoice
 from dubber.engines.types import (
     AUDIO_RATE,
     Segment,
@@ -45,7 +45,7 @@ from dubber.serve.wire import (
 from dubber.store.store import Store
 
 if TYPE_CHECKING:
-    from dubber.engines.load import Engines
+    from dubber.engines.bundle import Engines
 
 log = logging.getLogger(__name__)
 
@@ -327,8 +327,8 @@ def connect(
     The voice's speaking rate is calibrated once per voice id and kept in the store's
     calibration folder (shared with local voices of the same id).
     """
+    from dubber.engines.bundle import Engines
     from dubber.engines.language import LanguageCheck
-    from dubber.engines.load import Engines
     from dubber.engines.voices import VoiceBank
 
     try:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dubber.chain.s2st import translate_speech
-from dubber.engines.load import Engines
+from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import AUDIO_RATE, TranscribeOptions, Translation
 from dubber.engines.voice import Voice

@@ -12,7 +12,8 @@ import pytest
 from dubber.chain.fit import RATE_ATTEMPTS, FitOutcome
 from dubber.dub.job import DubJob, DubOptions, DubReport
 from dubber.dub.outputs import OutputPaths
-from dubber.engines.load import EngineChoice, Engines, load_engines
+from dubber.engines.bundle import EngineChoice, Engines
+from dubber.engines.load import load_engines
 from dubber.engines.voice import Voice
 from dubber.engines.whisper import WhisperRecognizer
 from dubber.measure.scores import word_error_rate

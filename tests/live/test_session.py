@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.duration import calibrated
 from dubber.engines.espeak import EspeakSynthesizer
-from dubber.engines.load import EngineChoice, Engines, load_engines
+from dubber.engines.load import load_engines
 from dubber.engines.types import AUDIO_RATE, TranscribeOptions
 from dubber.engines.voice import Gender, Voice
 from dubber.engines.voices import VoiceBank, VoiceChoice

@@ -10,10 +10,10 @@ from dubber.engines.piper import PiperSynthesizer
 from dubber.engines.protocols import synthesize_all
 from dubber.engines.whisper import WhisperRecognizer
 from dubber.measure.scores import word_error_rate
+from dubber.media.decode import resample
 from dubber.media.dsp import (
     estimate_pitch,
     join_with_pauses,
-    resample,
     rms_db,
     time_stretch,
     trim_silence,

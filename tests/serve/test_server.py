@@ -27,7 +27,8 @@ from dubber.chain.s2st import translate_speech  # noqa: E402
 from dubber.dub.job import DubJob, DubOptions  # noqa: E402
 from dubber.dub.outputs import OutputPaths  # noqa: E402
 from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
-from dubber.engines.load import EngineChoice, Engines, load_engines  # noqa: E402
+from dubber.engines.bundle import EngineChoice, Engines  # noqa: E402
+from dubber.engines.load import load_engines  # noqa: E402
 from dubber.engines.protocols import synthesize_all  # noqa: E402
 from dubber.engines.types import TranscribeOptions  # noqa: E402
 from dubber.engines.voice import Voice  # noqa: E402

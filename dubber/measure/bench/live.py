@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from dubber.chain.line import Line
-from dubber.engines.load import EngineChoice, load_engines
+from dubber.engines.bundle import EngineChoice
+from dubber.engines.load import load_engines
 from dubber.engines.types import AUDIO_RATE, Hypothesis, Translation
 from dubber.live.config import LiveConfig
 from dubber.live.session import LiveSession

@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dubber.errors import DubberError
-from dubber.measure.bench.stages import BENCH_STAGES
-from dubber.measure.bench.sweep import Row, Sweep
+from dubber.measure.bench.sweep import BENCH_STAGES, Row, Sweep
 
 
 def machine() -> dict[str, object]:

@@ -23,14 +23,12 @@ if TYPE_CHECKING:
     import ctranslate2
     import numpy as np
 
-    from dubber.engines.load import EngineChoice, Engines
+    from dubber.engines.bundle import EngineChoice, Engines
     from dubber.engines.protocols import Recognizer, Synthesizer
     from dubber.engines.types import TranscribeOptions
     from dubber.media.probe import MediaInfo
 
 log = logging.getLogger(__name__)
-
-BENCH_STAGES = ("asr", "mt", "tts", "dub", "live")
 
 
 def bench_asr(models: Sequence[str], inputs: Inputs, sweep: Sweep, store: Store) -> list[Row]:
@@ -327,8 +325,8 @@ def run_stage(
     stage: str, inputs: Inputs, sweep: Sweep, store: Store, targets: Targets
 ) -> list[Row]:
     """Rows for one stage: asr, mt, tts, dub or live."""
+    from dubber.engines.bundle import EngineChoice
     from dubber.engines.choose import choose_recognizer, choose_voice
-    from dubber.engines.load import EngineChoice
 
     asr = targets.asr_models or (choose_recognizer(store, "en").model_id,)
     voices = targets.voices or (str(choose_voice(store, "es")[0]),)

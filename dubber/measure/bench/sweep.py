@@ -22,6 +22,7 @@ from dubber.settings import RuntimeOptions
 T = TypeVar("T")
 
 CUDA_ONLY_TYPES = ("float16", "int8_float16")
+BENCH_STAGES = ("asr", "mt", "tts", "dub", "live")
 
 
 @dataclass(frozen=True)
