@@ -1,5 +1,5 @@
 """`python -m dubber` runs the command line."""
 
-from dubber.cli.main import main
+from dubber.cli import main
 
 main()

@@ -26,6 +26,14 @@ class ModelNotInstalledError(DubberError):
         self.model_id = model_id
 
 
+class DamagedModelError(DubberError):
+    """An installed model's files are missing, truncated or unreadable."""
+
+    def __init__(self, model_id: str, problem: str, repair: str) -> None:
+        super().__init__(f"model '{model_id}' is damaged ({problem}): {repair}")
+        self.model_id = model_id
+
+
 class StoppedError(DubberError):
     """The user stopped the work (Ctrl-C)."""
 

@@ -4,9 +4,8 @@ one clear message for each way a file can be wrong."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dubber.errors import UsageError
 
@@ -62,10 +61,23 @@ def read_json(path: Path, what: str) -> Any:
         ) from None
 
 
-def read_text_argument(text: str, stdin: Iterable[str]) -> list[str]:
+def read_stdin(stream: BinaryIO, what: str) -> str:
+    """All of standard input as UTF-8 text."""
+    data = stream.read(MAX_TEXT_BYTES + 1)
+    if len(data) > MAX_TEXT_BYTES:
+        raise UsageError(f"{what} on stdin is over {MAX_TEXT_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{what} on stdin is not UTF-8 text (invalid byte at offset {error.start})"
+        ) from None
+
+
+def read_text_argument(text: str, stdin: BinaryIO) -> list[str]:
     """TEXT, '-' (standard input) or a path to a UTF-8 text file, as a list of lines."""
     if text == "-":
-        lines = [line.rstrip("\n") for line in stdin]
+        lines = read_stdin(stdin, "text").splitlines()
     elif Path(text).is_file():
         lines = read_text(Path(text), "text file").splitlines()
     else:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.errors import UsageError
+from dubber.inputs import read_text
 
 _PLACEHOLDER_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -25,12 +26,7 @@ class Glossary:
     @classmethod
     def load(cls, path: Path) -> Glossary:
         """Read a TSV: `source<TAB>target`, or just `source` to keep it unchanged; # comments."""
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise UsageError(f"glossary not found: {path}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"glossary {path} is not UTF-8 text") from None
+        lines = read_text(Path(path), "glossary").splitlines()
         terms = {}
         for number, line in enumerate(lines, start=1):
             if not line.strip() or line.lstrip().startswith("#"):
@@ -51,15 +47,17 @@ class Glossary:
         for term, target in self.terms.items():
             pattern = self._pattern(term)
             if pattern.search(source) and len(targets) < len(_PLACEHOLDER_LETTERS):
-                source = pattern.sub(_placeholder(len(targets)), source)
+                word = _placeholder(len(targets))
+                source = pattern.sub(lambda _, word=word: word, source)
                 targets.append(target)
         return source, targets
 
     @staticmethod
     def restore(translation: str, targets: list[str]) -> str:
         """Put the target terms back where their placeholders came through."""
-        for index, target in enumerate(targets):
-            translation = re.sub(_placeholder(index), target, translation, flags=re.IGNORECASE)
+        for index, target in enumerate(targets):  # targets are literal text, backslashes and all
+            pattern = re.compile(_placeholder(index), re.IGNORECASE)
+            translation = pattern.sub(lambda _, text=target: text, translation)
         return translation
 
     def missing(self, source: str, translation: str) -> list[str]:

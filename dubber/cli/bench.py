@@ -100,6 +100,14 @@ def bench(
     wanted = [s.value for s in Stage if s != Stage.all and (s in chosen or Stage.all in chosen)]
     if random_shape not in SHAPES:
         raise UsageError(f"--random-shape must be one of {', '.join(SHAPES)}")
+    from dubber.outputs import OutputPlan
+
+    plan = OutputPlan([compare] if compare else [], force=True)
+    if json_:
+        plan.add(json_, "results", formats=(".json",))
+    if markdown:
+        plan.add(markdown, "Markdown tables", formats=(".md",))
+    plan.check()
     baseline = results.load_baseline(compare) if compare else None
     sweep = Sweep(
         device=resolve_device(device.value),

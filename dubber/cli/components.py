@@ -13,6 +13,7 @@ from dubber.cli.options import (
     ComputeTypeOption,
     Device,
     DeviceOption,
+    ForceOption,
     OfflineOption,
     TargetLanguage,
     ThreadsOption,
@@ -41,6 +42,7 @@ def transcribe(
     language: Annotated[
         str | None, typer.Option(help="Spoken language \\[default: detect, or en].")
     ] = None,
+    force: ForceOption = False,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
@@ -56,14 +58,18 @@ def transcribe(
     if len(chosen) > 1:
         raise UsageError("choose one of --srt, --vtt, --json")
     fmt = TranscriptFormat(chosen[0] if chosen else "text")
+    from dubber.outputs import OutputPlan
+
     info = probe(media)
     if not info.has_audio:
         raise UsageError(f"{media} has no audio stream")
-    if output is not None and output.resolve() == media.resolve():
-        raise UsageError(f"refusing to overwrite the input {media}")
-    recognizer = load_recognizer(
-        open_store(offline), model, runtime_options(device, compute_type, threads)
-    )
+    if output is not None:
+        plan = OutputPlan(inputs=[media], force=force)
+        plan.add(output, "transcript")
+        plan.check()
+    runtime = runtime_options(device, compute_type, threads)
+    recognizer = load_recognizer(open_store(offline), model, runtime)
+    language = check_language(recognizer, model, language)
     with stage_progress(media.name, ["recognise"]) as report:
         segments, found = recognise(
             recognizer,
@@ -96,7 +102,7 @@ def translate(
     from dubber.engines.load import load_translator
     from dubber.inputs import read_text_argument
 
-    lines = read_text_argument(text, sys.stdin)
+    lines = read_text_argument(text, sys.stdin.buffer)
     translator = load_translator(
         open_store(offline),
         engine.value,
@@ -132,6 +138,7 @@ def speak(
     language: Annotated[
         TargetLanguage, typer.Option("--lang", help="Language of the text.")
     ] = TargetLanguage.es,
+    force: ForceOption = False,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
@@ -139,16 +146,19 @@ def speak(
 ) -> None:
     """Speak text into a WAV file."""
     from dubber.engines.load import load_synthesizer
+    from dubber.engines.phonemes import check_request
     from dubber.engines.protocols import synthesize_all
     from dubber.engines.voice import Voice
+    from dubber.inputs import read_stdin
     from dubber.media.decode import write_wav
+    from dubber.outputs import OutputPlan
 
     if text == "-":
-        text = sys.stdin.read()
-    if not text.strip():
-        raise UsageError("nothing to speak: the text is empty")
-    if output.suffix.lower() != ".wav":
-        raise UsageError(f"cannot write {output}: speak writes .wav files")
+        text = read_stdin(sys.stdin.buffer, "text")
+    check_request(text, rate)
+    plan = OutputPlan(force=force)
+    plan.add(output, "speech", formats=(".wav",))
+    plan.check()
     synthesizer, _ = load_synthesizer(
         open_store(offline),
         Voice.parse(voice) if voice else None,
@@ -158,3 +168,16 @@ def speak(
     speech = synthesize_all(synthesizer, text, rate=rate)
     write_wav(output, speech.samples, speech.sample_rate)
     console.print(f"wrote {output} ({speech.duration:.1f} s, {synthesizer.name})")
+
+
+def check_language(recognizer: object, model: str | None, language: str | None) -> str | None:
+    """The language to decode, checked against Whisper's and the model's."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if language is None:
+        return None
+    if language not in _LANGUAGE_CODES:
+        raise UsageError(f"unknown language '{language}': use a Whisper language code (en, es …)")
+    if language != "en" and not getattr(recognizer, "multilingual", True):
+        raise UsageError(f"{model or 'this model'} recognises English only: drop --language")
+    return language

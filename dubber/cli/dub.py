@@ -199,7 +199,11 @@ def demo(
     from dubber.dub.batch import plan_dubs
     from dubber.engines.load import load_synthesizer
     from dubber.media.sample import build_demo_video, narrate
+    from dubber.outputs import check_writable_folder
 
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"{output_dir} is a file: --output-dir names a folder for the demo")
+    check_writable_folder(output_dir)
     sample = output_dir / "news.mp4"
     store = open_store(offline=True)
     runtime = runtime_options(device, compute_type, threads)

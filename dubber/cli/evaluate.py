@@ -23,6 +23,7 @@ from dubber.cli.options import (
 )
 from dubber.cli.output import console
 from dubber.errors import DubberError
+from dubber.measure.reports import check_report
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
@@ -107,6 +108,7 @@ def asr(
     from dubber.measure.data import read_manifest
     from dubber.measure.evaluate import evaluate_asr
 
+    check_report("asr", json_, out_dir, [manifest])
     rows = read_manifest(manifest, text_column)
     store, runtime = ctx.obj.store, ctx.obj.runtime
     model = resolve_model(store, model, "asr").id if model else None
@@ -136,6 +138,7 @@ def mt(
     from dubber.measure.data import read_lines
     from dubber.measure.evaluate import evaluate_mt
 
+    check_report("mt", json_, out_dir, [source, reference])
     sources, references = read_lines(source, "source"), read_lines(reference, "reference")
     translator = load_translator(
         ctx.obj.store, engine.value, source_language, target_language, ctx.obj.runtime, model
@@ -164,6 +167,7 @@ def tts(
     from dubber.measure.data import read_lines
     from dubber.measure.evaluate import evaluate_tts
 
+    check_report("tts", json_, out_dir, [textfile])
     texts = [t for t in read_lines(textfile, "text") if t.strip()][:lines]
     store, runtime = ctx.obj.store, ctx.obj.runtime
     asked = Voice.parse(voice) if voice else None
@@ -197,6 +201,7 @@ def s2st(
     from dubber.measure.data import TRANSLATION_COLUMNS, read_manifest
     from dubber.measure.evaluate import evaluate_s2st
 
+    check_report("s2st", json_, out_dir, [manifest])
     rows = read_manifest(manifest, text_column, TRANSLATION_COLUMNS)
     store, runtime = ctx.obj.store, ctx.obj.runtime
     choice = EngineChoice(
@@ -228,6 +233,7 @@ def sync(
 
     if not document.exists():
         raise DubberError(f"dub document {document} not found: dub a file first ('dubber dub')")
+    check_report("sync", json_, out_dir, [document])
     report = evaluate_sync(DubDocument.load(document))
     items = report["items"]
 

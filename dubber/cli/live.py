@@ -16,6 +16,7 @@ from dubber.cli.options import (
     ComputeTypeOption,
     Device,
     DeviceOption,
+    ForceOption,
     FromOption,
     MtModelOption,
     OfflineOption,
@@ -34,7 +35,6 @@ from dubber.cli.options import (
 )
 from dubber.cli.output import console
 from dubber.engines.types import AUDIO_RATE
-from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions
 
@@ -136,6 +136,10 @@ def live(
     mt_model: MtModelOption = None,
     voice: VoiceOption = None,
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
+    glossary: Annotated[
+        Path | None, typer.Option(help="TSV of terms to keep or force: source<TAB>target.")
+    ] = None,
+    force: ForceOption = False,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
@@ -143,6 +147,7 @@ def live(
     server: ServerOption = None,
 ) -> None:
     """Translate English speech into Spanish speech and captions as it is spoken."""
+    from dubber.chain.glossary import Glossary
     from dubber.engines.bundle import EngineChoice
     from dubber.engines.load import load_engines
     from dubber.live.devices import list_devices as device_list
@@ -158,10 +163,7 @@ def live(
         srt=srt,
         stats=stats,
     )
-    if input_ not in (None, "-"):
-        for target in outputs.files():
-            if target.resolve() == Path(input_).resolve():
-                raise UsageError(f"refusing to overwrite the input {input_}")
+    outputs.plan([Path(input_)] if input_ not in (None, "-") else [], force).check()
     audio_source = open_source(input_, rate, _device_id(mic))
     choice = EngineChoice(
         asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch,
@@ -171,9 +173,10 @@ def live(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server
     )
     config = LiveConfig(pause_ms=pause_ms, max_utterance_s=max_utterance, max_lag_s=max_lag)
+    terms = Glossary.load(glossary) if glossary else None
     with TerminalCaptions() as captions:
         session = run_live(
-            engines, audio_source, config, outputs, speed=speed, captions=captions,
+            engines, audio_source, config, outputs, speed=speed, captions=captions, glossary=terms,
             on_listening=lambda what: console.print(
                 f"listening to {what} (Ctrl-C stops)", highlight=False
             ),

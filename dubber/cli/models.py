@@ -118,13 +118,11 @@ def verify(
             print(f"{model_id}: {problem}")
         if problems:
             failed.append(model_id)
+            print(f"{model_id}: to repair it, {store.repair(model_id)}")
         else:
             print(f"{model_id}: ok")
     if failed:
-        raise DubberError(
-            f"{', '.join(failed)} failed verification: reinstall with "
-            "'dubber models pull ID --force' or 'dubber models import PATH --id ID'"
-        )
+        raise DubberError(f"{', '.join(failed)} failed verification: see the repair above")
 
 
 @app.command()

@@ -81,6 +81,7 @@ ComputeTypeOption = Annotated[
 ThreadsOption = Annotated[
     int | None, typer.Option(min=1, help="CPU threads per model \\[default: all cores].")
 ]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing outputs.")]
 OfflineOption = Annotated[
     bool, typer.Option("--offline", help="Never use the network (also DUBBER_OFFLINE=1).")
 ]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bars
 
-from dubber.fsutil import atomic_write_text
+from dubber.outputs import atomic_write_text
 
 console = Console(stderr=True)
 

@@ -34,7 +34,11 @@ def plan_dubs(
     for info in media:
         if not info.has_audio:
             raise UsageError(f"{info.path} has no audio stream to dub")
-    plans = plan_outputs(inputs, output, options.source_language, options.target_language, force)
+    protected = [options.from_srt] if options.from_srt else []
+    plans = plan_outputs(
+        media, output, options.source_language, options.target_language, force,
+        options.keep_original_audio, protected,
+    )  # fmt: skip
     return [DubRequest(info, plan) for info, plan in zip(media, plans, strict=True)]
 
 

@@ -18,7 +18,7 @@ from dubber.chain.line import Line
 from dubber.engines.types import Hypothesis, Word
 from dubber.engines.voice import Voice
 from dubber.errors import UsageError
-from dubber.fsutil import atomic_write_text
+from dubber.outputs import atomic_write_text
 
 FORMAT_VERSION = 2  # 1 called the lines "utterances"; it is still read
 _MISSING = object()

@@ -9,7 +9,6 @@ tracks live on disk, so memory stays flat with the input's length.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -32,13 +31,13 @@ from dubber.dub.outputs import OutputPaths
 from dubber.dub.work import WorkFolder
 from dubber.engines.bundle import Engines
 from dubber.errors import UsageError
-from dubber.fsutil import atomic_write_text
 from dubber.inputs import read_text
 from dubber.media.decode import decode_audio
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
 from dubber.media.mux import SubtitleTrack, mux_dub
 from dubber.media.probe import MediaInfo
 from dubber.media.subtitles import Cue, format_srt, format_vtt, parse_srt
+from dubber.outputs import staged
 
 log = logging.getLogger(__name__)
 
@@ -231,13 +230,7 @@ class DubJob:
         try:
             yield from self._translate_batches(handoff)
         finally:
-            stop.set()
-            while worker.is_alive():  # drain so the worker can put _DONE and end
-                try:
-                    handoff.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-            worker.join()
+            _stop_and_join(worker, stop, handoff)
         if failure:
             raise failure[0]
 
@@ -290,32 +283,47 @@ class DubJob:
     # -- output ---------------------------------------------------------------------------------
 
     def _write(self, voice: RawAudio) -> None:
-        """Mux the media, then move subtitles and the document into place beside it."""
+        """Mux the media and write the subtitles and the document beside their final names,
+        then put them all in place together: a dub's outputs appear whole or not at all."""
         document, outputs, opts = self.report.document, self.report.outputs, self.options
         regions = [(line.placed_start, line.placed_end) for line in document.lines]
         gain_path = self.work.path / "gain.f32"
         gain = write_gain(gain_path, duck_gain(regions, document.duration, opts.mix))
-        staged = {name: self.work.path / f"staged.{name}" for name in outputs.subtitles}
         cues = _cues(document, opts)
-        for name, path in staged.items():
-            language, ext = name.split(".")
-            atomic_write_text(path, (format_srt if ext == "srt" else format_vtt)(cues[language]))
-        tracks = [
-            SubtitleTrack(staged[f"{lang}.srt"], lang)
-            for lang in (opts.target_language, opts.source_language)
-            if cues[lang]
-        ]
         self.progress(Stage.mix, 1, 2)
-        mux_dub(
-            self.media, voice, gain, outputs.media, opts.target_language, tracks,
-            keep_original_audio=opts.keep_original_audio, source_language=opts.source_language,
-        )  # fmt: skip
-        for name, path in staged.items():
-            os.replace(path, outputs.subtitles[name])
-        document.save(outputs.document)
+        with staged(outputs.all()) as temps:
+            for name, path in outputs.subtitles.items():
+                language, ext = name.split(".")
+                render = format_srt if ext == "srt" else format_vtt
+                temps[path].write_text(render(cues[language]), encoding="utf-8")
+            tracks = [
+                SubtitleTrack(temps[outputs.subtitles[f"{lang}.srt"]], lang)
+                for lang in (opts.target_language, opts.source_language)
+                if cues[lang]
+            ]
+            mux_dub(
+                self.media, voice, gain, temps[outputs.media], opts.target_language, tracks,
+                keep_original_audio=opts.keep_original_audio,
+                source_language=opts.source_language,
+            )  # fmt: skip
+            temps[outputs.document].write_text(document.to_json(), encoding="utf-8")
         for scratch in (voice.path, gain.path):
             scratch.unlink(missing_ok=True)
         self.progress(Stage.mix, 2, 2)
+
+
+def _stop_and_join(worker: threading.Thread, stop: threading.Event, handoff: queue.Queue) -> None:
+    """Stop the recognition thread and wait for it, even through more Ctrl-C: a thread left
+    inside CTranslate2 when the interpreter exits aborts the process."""
+    stop.set()
+    while worker.is_alive():
+        try:
+            handoff.get(timeout=0.1)  # make room so the worker can hand over its end and stop
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            log.warning("stopping recognition; one moment")
+    worker.join()
 
 
 def _cues(document: DubDocument, options: DubOptions) -> dict[str, list[Cue]]:

@@ -1,12 +1,16 @@
-"""Which files a dub command works on and where each one's outputs go."""
+"""Which files a dub command works on, and where each one's outputs go: every file a dub writes
+is planned and checked before any work starts."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.errors import UsageError
+from dubber.media.mux import check_output
+from dubber.media.probe import MediaInfo
+from dubber.outputs import OutputPlan
 
 MEDIA_SUFFIXES = {
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi",
@@ -38,6 +42,14 @@ class OutputPaths:
         """Every file this dub writes."""
         return [self.media, self.document, *self.subtitles.values()]
 
+    def named(self, source: str) -> list[tuple[Path, str]]:
+        """Every file with what it is, for messages."""
+        return [
+            (self.media, f"the dub of {source}"),
+            (self.document, f"the dub document of {source}"),
+            *((path, f"the {name} subtitles of {source}") for name, path in self.subtitles.items()),
+        ]
+
 
 def collect_inputs(paths: list[Path], target_language: str) -> list[Path]:
     """Files as given, and the media files inside given folders (not earlier dubs)."""
@@ -59,36 +71,32 @@ def collect_inputs(paths: list[Path], target_language: str) -> list[Path]:
 
 
 def plan_outputs(
-    inputs: list[Path],
+    media: Sequence[MediaInfo],
     output: Path | None,
     source_language: str,
     target_language: str,
     force: bool,
+    keep_original_audio: bool = False,
+    protected: Sequence[Path] = (),
 ) -> list[OutputPaths]:
-    """NAME.es.EXT beside each input, or in/at `output`; never an input, never an existing file
-    unless `force`, and only in folders that can be written."""
-    single_file = output is not None and len(inputs) == 1 and output.suffix and not output.is_dir()
+    """NAME.es.EXT beside each input, or in/at `output`; every file each dub writes is checked
+    together (see `OutputPlan`): never an input or a `protected` file, never one file for two
+    dubs, never an existing file unless `force`, and only formats the dub can be written in."""
+    single_file = (
+        output is not None and len(media) == 1 and bool(output.suffix) and not output.is_dir()
+    )
+    plan = OutputPlan(inputs=[m.path for m in media] + list(protected), force=force)
     plans = []
-    for media in inputs:
+    for info in media:
         if single_file:
             target = output
         else:
-            folder = output if output is not None else media.parent
-            target = folder / f"{media.stem}.{target_language}{media.suffix}"
-        plan = OutputPaths.beside(target, source_language, target_language)
-        _check(plan, inputs, force)
-        plans.append(plan)
+            folder = output if output is not None else info.path.parent
+            target = folder / f"{info.path.stem}.{target_language}{info.path.suffix}"
+        paths = OutputPaths.beside(target, source_language, target_language)
+        check_output(info, paths.media, keep_original_audio)
+        for path, what in paths.named(info.path.name):
+            plan.add(path, what)
+        plans.append(paths)
+    plan.check()
     return plans
-
-
-def _check(plan: OutputPaths, inputs: list[Path], force: bool) -> None:
-    sources = {p.resolve() for p in inputs}
-    for path in plan.all():
-        if path.resolve() in sources:
-            raise UsageError(f"refusing to overwrite the input {path}: choose another --output")
-    if plan.media.exists() and not force:
-        raise UsageError(f"{plan.media} exists: use --force to replace it")
-    folder = plan.media.parent
-    existing = next((p for p in [folder, *folder.parents] if p.exists()), folder)
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
-        raise UsageError(f"cannot write to {folder}: the folder is not writable")

@@ -11,7 +11,7 @@ import numpy as np
 
 from dubber.dub.document import DubDocument
 from dubber.errors import DubberError
-from dubber.fsutil import atomic_path
+from dubber.outputs import atomic_path
 
 log = logging.getLogger(__name__)
 

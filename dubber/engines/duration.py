@@ -13,7 +13,7 @@ import numpy as np
 
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.voice import Voice
-from dubber.fsutil import atomic_write_text
+from dubber.outputs import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -92,6 +92,9 @@ class KokoroSynthesizer:
         model_dir = Path(model_dir)
         styles: dict[str, np.ndarray | Path]
         if (model_dir / "model.onnx").is_file():
+            missing = [n for n in ("voices.npz", "vocab.json") if not (model_dir / n).is_file()]
+            if missing:
+                raise DubberError(f"{model_dir} is missing {', '.join(missing)}")
             model = model_dir / "model.onnx"
             vocab = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))["vocab"]
             with np.load(model_dir / "voices.npz") as voices:

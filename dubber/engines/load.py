@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.choose import (
@@ -18,7 +20,7 @@ from dubber.engines.language import LanguageCheck
 from dubber.engines.protocols import Recognizer, Synthesizer, Translator
 from dubber.engines.voice import ESPEAK, Voice
 from dubber.engines.voices import VoiceBank
-from dubber.errors import UsageError
+from dubber.errors import DamagedModelError, UsageError
 from dubber.settings import RuntimeOptions
 from dubber.store.catalogue import Manifest
 from dubber.store.store import Store
@@ -85,7 +87,8 @@ def load_recognizer(store: Store, model_id: str | None, runtime: RuntimeOptions)
     choice = Choice(model_id, "asked for") if model_id else choose_recognizer(store)
     manifest = resolve_model(store, choice.model_id, "asr")
     log.info("speech recognition: %s (%s)", manifest.id, choice.reason)
-    return WhisperRecognizer(store.path(manifest.id), runtime)
+    with loading(store, manifest.id):
+        return WhisperRecognizer(store.path(manifest.id), runtime)
 
 
 def load_translator(
@@ -105,12 +108,13 @@ def load_translator(
     if choice.model_id == APERTIUM:
         return ApertiumTranslator(source, target)
     manifest = resolve_model(store, choice.model_id, "mt")
-    return OpusMTTranslator(
-        store.path(manifest.id),
-        runtime,
-        source_language=manifest.source_languages[0],
-        target_language=manifest.target_languages[0],
-    )
+    with loading(store, manifest.id):
+        return OpusMTTranslator(
+            store.path(manifest.id),
+            runtime,
+            source_language=manifest.source_languages[0],
+            target_language=manifest.target_languages[0],
+        )
 
 
 def load_synthesizer(
@@ -129,16 +133,29 @@ def load_synthesizer(
         return EspeakSynthesizer(voice=voice.style or language), voice
     manifest = resolve_model(store, voice.model, "tts")
     voice = Voice(manifest.id, voice.style)
-    if manifest.engine == "piper":
-        from dubber.engines.piper import PiperSynthesizer
+    with loading(store, manifest.id):
+        if manifest.engine == "piper":
+            from dubber.engines.piper import PiperSynthesizer
 
-        return PiperSynthesizer(store.path(manifest.id), runtime, speaker=voice.style), voice
-    from dubber.engines.kokoro import KokoroSynthesizer
+            return PiperSynthesizer(store.path(manifest.id), runtime, speaker=voice.style), voice
+        from dubber.engines.kokoro import KokoroSynthesizer
 
-    synthesizer = KokoroSynthesizer.from_dir(
-        store.path(manifest.id), style=voice.style, language=language, runtime=runtime
-    )
+        synthesizer = KokoroSynthesizer.from_dir(
+            store.path(manifest.id), style=voice.style, language=language, runtime=runtime
+        )
     return synthesizer, voice
+
+
+@contextmanager
+def loading(store: Store, model_id: str) -> Iterator[None]:
+    """An engine that cannot read its model's files names the model and how to repair it."""
+    try:
+        yield
+    except DamagedModelError:
+        raise
+    except (RuntimeError, OSError, ValueError, KeyError) as error:
+        problem = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise DamagedModelError(model_id, problem, store.repair(model_id)) from error
 
 
 def translator_choice(

@@ -6,7 +6,7 @@ import functools
 import re
 import threading
 
-from dubber.errors import DubberError
+from dubber.errors import DubberError, UsageError
 
 # espeak-ng keeps one global voice per process: whoever sets a voice and phonemises (this module,
 # Piper's own phonemiser) holds this lock for the pair.
@@ -55,7 +55,9 @@ def phonemize(text: str, voice: str = "es") -> list[str]:
 def check_request(text: str, rate: float) -> str:
     """Validate a synthesis request: the text stripped, or a DubberError saying what is wrong."""
     if not text.strip():
-        raise DubberError("nothing to say: the text is empty")
+        raise UsageError("nothing to speak: the text is empty")
+    if not any(character.isalnum() for character in text):
+        raise UsageError(f"nothing to speak: '{text.strip()[:40]}' has no words")
     if not rate > 0:
         raise DubberError(f"speaking rate must be a positive factor such as 1.2, not {rate}")
     return text.strip()

@@ -12,10 +12,11 @@ from dubber.engines.bundle import Engines
 from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
-from dubber.live.session import Captions, LiveSession
+from dubber.live.session import Captions, LiveSession, subtitle_path
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource, FileSource, MicrophoneSource, StdinSource
 from dubber.live.stats import write_stats
+from dubber.outputs import OutputPlan
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,17 @@ class LiveOutputs:
     srt: Path | None = None  # NAME.srt -> NAME.en.srt and NAME.es.srt, written as lines come
     stats: Path | None = None  # per-line latencies (JSON)
 
-    def files(self) -> list[Path]:
-        """Every file the run writes."""
-        return [path for path in (self.wav, self.srt, self.stats) if path is not None]
+    def plan(self, inputs: list[Path], force: bool) -> OutputPlan:
+        """Every file the run writes, to check before it starts."""
+        plan = OutputPlan(inputs, force)
+        if self.wav is not None:
+            plan.add(self.wav, "Spanish speech", formats=(".wav",))
+        if self.srt is not None:
+            for language in ("en", "es"):
+                plan.add(subtitle_path(self.srt, language), f"{language} subtitles", (".srt",))
+        if self.stats is not None:
+            plan.add(self.stats, "latency stats", formats=(".json",))
+        return plan
 
 
 def open_source(

@@ -29,7 +29,6 @@ from dubber.engines.bundle import Engines
 from dubber.engines.protocols import synthesize_all
 from dubber.engines.types import AUDIO_RATE, TranscribeOptions
 from dubber.engines.voice import Voice
-from dubber.fsutil import atomic_write_text
 from dubber.live.agreement import LocalAgreement, transcribe_words
 from dubber.live.clock import StreamClock
 from dubber.live.config import LiveConfig
@@ -38,6 +37,7 @@ from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
 from dubber.media.dsp import estimate_pitch
 from dubber.media.subtitles import Cue, format_srt
+from dubber.outputs import atomic_write_text
 
 log = logging.getLogger(__name__)
 

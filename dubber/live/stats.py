@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from dubber.chain.line import Line, Stamp
-from dubber.fsutil import atomic_write_text
+from dubber.outputs import atomic_write_text
 
 # The times a spoken line reaches, in pipeline order: speech ends, the endpointer closes it,
 # recognition, translation, its first piece of speech, its first sample played.

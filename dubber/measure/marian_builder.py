@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from dubber.fsutil import atomic_dir
+from dubber.outputs import atomic_dir
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from dubber.errors import DubberError
-from dubber.fsutil import atomic_path
+from dubber.outputs import atomic_path
 
 
 def _pyplot():  # noqa: ANN202 - the matplotlib.pyplot module

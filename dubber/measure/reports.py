@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dubber.errors import UsageError
-from dubber.fsutil import atomic_write_text
+from dubber.outputs import OutputPlan, atomic_write_text
 
 
 def headline(report: dict) -> dict:
@@ -41,6 +41,32 @@ def markdown(kind: str, report: dict, images: dict[str, str]) -> str:
         lines.append(f"\n{name} signature: `{signature}`")
     lines += [f"\n![{name}]({Path(path).name})" for name, path in images.items()]
     return "\n".join(lines) + "\n"
+
+
+TEXT_FILES = {  # the scored texts each evaluation saves beside its report
+    "asr": ("hyp.txt", "ref.txt"),
+    "mt": ("hyp.txt", "ref.txt"),
+    "tts": ("hyp.txt", "ref.txt"),
+    "s2st": ("hyp.txt", "ref.txt", "mt.txt"),
+    "sync": (),
+}
+
+
+def check_report(
+    kind: str, json_path: Path | None, out_dir: Path | None, inputs: Sequence[Path]
+) -> None:
+    """Before an evaluation runs: the report files it will write can be written, and none of
+    them is one of its `inputs` (earlier reports of the same kind are replaced)."""
+    folder = out_dir or (json_path.parent if json_path else None)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out-dir {out_dir} is a file, not a folder")
+    plan = OutputPlan(inputs, force=True)
+    if json_path is not None:
+        plan.add(json_path, "report", formats=(".json",))
+    if folder is not None:
+        for name in (*TEXT_FILES[kind], "md", *(() if json_path else ("json",))):
+            plan.add(folder / f"{kind}.{name}", f"{kind}.{name}")
+    plan.check()
 
 
 def save_report(

@@ -10,9 +10,9 @@ import numpy as np
 
 from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
-from dubber.fsutil import atomic_path
 from dubber.media.ffmpeg import last_line, pcm_input_arguments, run, run_ffmpeg
 from dubber.media.probe import check_input_file
+from dubber.outputs import atomic_path
 
 
 def decode_audio(path: Path, sample_rate: int = AUDIO_RATE, channels: int = 1) -> np.ndarray:

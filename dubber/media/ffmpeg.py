@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,10 @@ def run_ffmpeg(arguments: list[str], stdin: bytes | None = None) -> bytes:
     ffmpeg's last message."""
     done = run("ffmpeg", arguments, stdin)
     if done.returncode != 0:
-        raise DubberError(f"ffmpeg failed: {last_line(done.stderr)}")
+        message = last_line(done.stderr)
+        if "No space left on device" in message and arguments[-1] != "pipe:":
+            raise DubberError(f"no space left on {Path(arguments[-1]).parent}: free some room")
+        raise DubberError(f"ffmpeg failed: {message}")
     return done.stdout
 
 

@@ -6,12 +6,15 @@ ffmpeg does the mixing itself (see `dubber.media.ffmpeg.mux_dub`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
+
+from dubber.outputs import disk_error
 
 GAIN_RATE = 1000  # gain envelope samples per second
 
@@ -47,7 +50,17 @@ class DubTrack:
     def __init__(self, path: Path, duration: float, sample_rate: int) -> None:
         self.audio = RawAudio(path, sample_rate)
         length = max(int(np.ceil(duration * sample_rate)), 1)
-        self._samples = np.memmap(path, dtype="<f4", mode="w+", shape=(length,))
+        # Reserve the disk space first: a memory map on a full disk kills the process (SIGBUS)
+        # where a reservation fails with an error.
+        with open(path, "wb") as handle:
+            try:
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(handle.fileno(), 0, length * 4)
+                else:  # macOS: a sparse file
+                    handle.truncate(length * 4)
+            except OSError as error:
+                raise disk_error(error, path) from None
+        self._samples = np.memmap(path, dtype="<f4", mode="r+", shape=(length,))
 
     def add(self, start: float, samples: np.ndarray) -> None:
         """Mix a clip in at `start` seconds (cut at the end of the track)."""

@@ -4,19 +4,21 @@ bit, the mix loudness-normalised (EBU R128), tracks tagged by language, subtitle
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.errors import DubberError, UsageError
-from dubber.fsutil import atomic_path
 from dubber.media.ffmpeg import last_line, run, run_ffmpeg
 from dubber.media.mix import RawAudio
-from dubber.media.probe import MediaInfo
+from dubber.media.probe import MediaInfo, probe
 
 _AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
 _SUBTITLE_CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "srt"}
 _ISO639_2 = {"en": "eng", "es": "spa"}
 _SINGLE_AUDIO_TRACK = {".wav", ".mp3", ".flac", ".aac", ".opus"}
+VIDEO_FORMATS = (".mp4", ".mkv", ".mov", ".m4v", ".webm", ".avi")
+AUDIO_FORMATS = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", *VIDEO_FORMATS)
 LOUDNESS_TARGET = -16.0  # LUFS, EBU R128 integrated (the usual target for online video)
 PEAK_CEILING = -1.0  # dBFS
 SILENCE_LUFS = -70.0  # the R128 absolute gate: nothing louder was measured
@@ -95,11 +97,11 @@ def mux_dub(
     """Write `output`: the source's video streams copied bit for bit; as its audio the original
     times `gain` plus `voice`, loudness-normalised (EBU R128) and tagged with `language`;
     optionally the original audio as a second track; soft subtitles where the container takes
-    them. Audio-only sources give audio. Memory stays flat: ffmpeg streams everything."""
+    them. Audio-only sources give audio. Memory stays flat: ffmpeg streams everything.
+    `output` is written in place: the caller stages it beside its final name."""
     source, info = media.path, media
     suffix = output.suffix.lower()
-    if keep_original_audio and suffix in _SINGLE_AUDIO_TRACK:
-        raise UsageError(f"{suffix} files hold one audio track: drop --keep-original-audio")
+    check_output(media, output, keep_original_audio)
     channels = min(info.audio_channels or 1, 2)
     loudness = measure_loudness(source, voice, gain, channels)
     embed = subtitles if info.has_video and suffix in _SUBTITLE_CODECS else []
@@ -128,8 +130,46 @@ def mux_dub(
     if keep_original_audio:
         arguments += ["-metadata:s:a:1", f"language={_iso639_2(source_language)}"]
         arguments += ["-disposition:a:1", "0"]
-    with atomic_path(output) as tmp:
-        run_ffmpeg([*arguments, "-y", str(tmp)])
+    run_ffmpeg([*arguments, "-y", str(output)])
+    _check_written(output, media.duration)
+
+
+def check_output(media: MediaInfo, output: Path, keep_original_audio: bool = False) -> None:
+    """Refuse, before any work, an output that cannot hold what the dub of `media` writes."""
+    suffix = output.suffix.lower()
+    if suffix not in (*VIDEO_FORMATS, *AUDIO_FORMATS):
+        raise UsageError(
+            f"cannot write {output}: '{suffix or 'no suffix'}' is not a media format dubber"
+            f" writes (use {', '.join(VIDEO_FORMATS if media.has_video else AUDIO_FORMATS)})"
+        )
+    if media.has_video and suffix not in VIDEO_FORMATS:
+        raise UsageError(
+            f"cannot write {output}: {suffix} holds no picture, and {media.path.name} has video"
+            f" (use {', '.join(VIDEO_FORMATS)})"
+        )
+    if suffix == ".webm" and media.video_codec not in (None, "vp8", "vp9", "av1"):
+        raise UsageError(
+            f"cannot write {output}: WebM holds VP8, VP9 or AV1 video, and the video of"
+            f" {media.path.name} is {media.video_codec} (copied as it is): use .mkv or .mp4"
+        )
+    if keep_original_audio and suffix in _SINGLE_AUDIO_TRACK:
+        raise UsageError(f"{suffix} files hold one audio track: drop --keep-original-audio")
+
+
+def _check_written(path: Path, duration: float) -> None:
+    """ffmpeg can exit 0 when the disk fills: a file shorter than the input is not an output."""
+    try:
+        written = probe(path).duration
+    except DubberError:
+        written = 0.0
+    if written >= duration - max(0.5, 0.02 * duration):
+        return
+    if shutil.disk_usage(path.parent).free < 16 * 2**20:
+        raise DubberError(f"no space left on {path.parent}: free some space and dub again")
+    raise DubberError(
+        f"ffmpeg wrote {written:.1f} of {duration:.1f} s: the output is incomplete, nothing"
+        " was written"
+    )
 
 
 def _iso639_2(language: str) -> str:

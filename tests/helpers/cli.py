@@ -9,18 +9,31 @@ from pathlib import Path
 
 
 def run_dubber(
-    *arguments: str, home: Path | None = None, cwd: Path | None = None, stdin: str | None = None
+    *arguments: str,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    stdin_bytes: bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m dubber ARGS` in a fresh process; `home` overrides DUBBER_HOME."""
-    env = {**os.environ, "COLUMNS": "200", **({"DUBBER_HOME": str(home)} if home else {})}
-    return subprocess.run(
+    """`python -m dubber ARGS` in a fresh process; `home` overrides DUBBER_HOME, `env` adds
+    variables; `stdin_bytes` is fed as it is (for text that is not UTF-8)."""
+    environment = {**os.environ, "COLUMNS": "200", **(env or {})}
+    if home:
+        environment["DUBBER_HOME"] = str(home)
+    done = subprocess.run(
         [sys.executable, "-m", "dubber", *arguments],
         cwd=cwd,
-        env=env,
-        input=stdin,
+        env=environment,
+        input=stdin_bytes if stdin_bytes is not None else (stdin.encode() if stdin else None),
         capture_output=True,
-        text=True,
         timeout=600,
+    )
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", errors="replace"),
+        done.stderr.decode("utf-8", errors="replace"),
     )
 
 

@@ -62,9 +62,9 @@ def bench_dir() -> Path:
 def _narration(store: Store, runtime: RuntimeOptions, sentences: tuple[str, ...]) -> Path:
     """The sentences read by the English voice, as a WAV cached in DUBBER_HOME/bench."""
     from dubber.engines.load import load_synthesizer
-    from dubber.fsutil import atomic_path
     from dubber.media.decode import write_wav
     from dubber.media.sample import narrate
+    from dubber.outputs import atomic_path
 
     path = bench_dir() / f"narration-{len(sentences)}.wav"
     if not path.is_file():

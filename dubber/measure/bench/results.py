@@ -154,7 +154,7 @@ def write_json(
     """The report with its comparison, atomically."""
     import json
 
-    from dubber.fsutil import atomic_write_text
+    from dubber.outputs import atomic_write_text
 
     report = to_json(rows, sweep, origin)
     report["comparison"] = [asdict(c) for c in comparisons]
@@ -163,6 +163,6 @@ def write_json(
 
 def write_markdown(path: Path, rows: Sequence[Row], comparisons: Sequence[Comparison]) -> None:
     """Markdown tables, with the plots written beside them."""
-    from dubber.fsutil import atomic_write_text
+    from dubber.outputs import atomic_write_text
 
     atomic_write_text(path, markdown(rows, comparisons, plots(rows, path.parent)))

@@ -348,7 +348,7 @@ def run_stage(
 
 def _text_file(name: str, lines: Sequence[str]) -> Path:
     """Lines written to DUBBER_HOME/bench/NAME (sentencepiece trains on files)."""
-    from dubber.fsutil import atomic_write_text
+    from dubber.outputs import atomic_write_text
 
     path = bench_dir() / name
     atomic_write_text(path, "".join(f"{line}\n" for line in lines))

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from dubber.errors import DubberError
-from dubber.settings import RuntimeOptions
+from dubber.settings import CUDA_ONLY_TYPES, RuntimeOptions
 
 T = TypeVar("T")
 
-CUDA_ONLY_TYPES = ("float16", "int8_float16")
 BENCH_STAGES = ("asr", "mt", "tts", "dub", "live")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.logging import RichHandler
@@ -13,6 +14,7 @@ from dubber import __version__
 from dubber.cli import bench, components, dub, evaluate, live, models, serve
 from dubber.cli.output import console
 from dubber.errors import DubberError, StoppedError
+from dubber.settings import dubber_home, validate_environment
 
 app = typer.Typer(
     name="dubber",
@@ -54,6 +56,7 @@ def _root(
     ] = False,
 ) -> None:
     """Dub English speech into Spanish."""
+    validate_environment()
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     if quiet:
         level = logging.ERROR
@@ -65,13 +68,35 @@ def _root(
     )
 
 
-def main() -> None:
-    """Entry point: run the app; a DubberError becomes one line on stderr and an exit code."""
+def run() -> None:
+    """Run the app; a DubberError (or an error of the operating system) becomes one line on
+    stderr and an exit code; Ctrl-C exits with 130."""
     try:
         app()
     except DubberError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        console.print("[bold red]error:[/] interrupted")
-        sys.exit(StoppedError.exit_code)
+        fail(str(error), error.exit_code)
+    except OSError as error:
+        fail(describe_os_error(error), 1)
+    except SystemExit as done:
+        if done.code == StoppedError.exit_code:  # Typer's exit on Ctrl-C says nothing
+            console.print("[bold red]error:[/] interrupted", highlight=False)
+        raise
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print `error: message` on stderr and exit with `code`."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for what the operating system refused, where the error does not say more."""
+    where = f" {error.filename}" if error.filename else ""
+    try:
+        home = str(dubber_home())
+    except DubberError:
+        home = os.environ.get("DUBBER_HOME", "")
+    hint = ""
+    if home and error.filename and str(error.filename).startswith(home):
+        hint = f": set DUBBER_HOME to a writable folder (it is {home})"
+    return f"{error.strerror or error}{':' if where else ''}{where}{hint}"

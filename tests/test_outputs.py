@@ -1,0 +1,90 @@
+"""Planning and committing outputs on real file systems: folders, read-only places, other file
+systems, and files that appear whole or not at all."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dubber.errors import DubberError, UsageError
+from dubber.outputs import OutputPlan, atomic_path, atomic_write_text, move_into_place
+from tests.helpers.disks import tmpfs
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB file system."""
+    with tmpfs(tmp_path / "small", "256k") as folder:
+        yield folder
+
+
+@pytest.fixture
+def other_disk(tmp_path):
+    """A second file system, as a USB stick or another disk would be."""
+    with tmpfs(tmp_path / "usb", "64m") as folder:
+        yield folder
+
+
+def test_a_folder_or_an_unwritable_place_is_refused_before_any_work(tmp_path):
+    (tmp_path / "out.wav").mkdir()
+    plan = OutputPlan()
+    plan.add(tmp_path / "out.wav", "speech")
+    with pytest.raises(UsageError, match="out.wav is a folder: give a file name for the speech"):
+        plan.check()
+    (tmp_path / "a-file").write_text("x")
+    plan = OutputPlan()
+    plan.add(tmp_path / "a-file" / "out.wav", "speech")
+    with pytest.raises(UsageError, match="not writable .*a-file is not a folder"):
+        plan.check()
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    plan = OutputPlan()
+    plan.add(locked / "out.wav", "speech")
+    if os.geteuid() == 0:  # root may write anywhere: a read-only mount stands in below
+        return
+    with pytest.raises(UsageError, match="not writable"):
+        plan.check()
+
+
+def test_a_read_only_file_system_is_refused_before_any_work(small_disk):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    plan = OutputPlan()
+    plan.add(small_disk / "out.wav", "speech")
+    with pytest.raises(UsageError, match="read-only file system"):
+        plan.check()
+
+
+def test_a_full_disk_is_one_error_and_leaves_nothing(small_disk):
+    with (
+        pytest.raises(DubberError, match=f"no space left on {small_disk}"),
+        atomic_path(small_disk / "big.bin") as tmp,
+    ):
+        tmp.write_bytes(b"\0" * (1024 * 1024))
+    assert list(small_disk.iterdir()) == []
+
+
+def test_a_check_that_fails_keeps_the_old_file(tmp_path):
+    target = tmp_path / "speech.wav"
+    target.write_bytes(b"the old one")
+
+    def refuse(path: Path) -> None:
+        raise DubberError("incomplete")
+
+    with pytest.raises(DubberError, match="incomplete"), atomic_path(target, refuse) as tmp:
+        tmp.write_bytes(b"a broken new one")
+    assert target.read_bytes() == b"the old one" and list(tmp_path.iterdir()) == [target]
+
+
+def test_moves_across_file_systems_copy_then_rename(tmp_path, other_disk):
+    source = tmp_path / "staged.srt"
+    atomic_write_text(source, "1\n00:00:00,000 --> 00:00:01,000\nHola\n")
+    with pytest.raises(OSError) as crossing:
+        os.rename(source, other_disk / "probe")
+    assert crossing.value.errno == errno.EXDEV  # a real second file system
+    move_into_place(source, other_disk / "news.es.srt")
+    assert (other_disk / "news.es.srt").read_text().endswith("Hola\n")
+    assert not source.exists() and [p.name for p in other_disk.iterdir()] == ["news.es.srt"]
