@@ -149,6 +149,7 @@ def live(
     """Translate English speech into Spanish speech and captions as it is spoken."""
     from dubber.chain.glossary import Glossary
     from dubber.engines.bundle import EngineChoice
+    from dubber.engines.choose import Purpose
     from dubber.engines.load import load_engines
     from dubber.live.devices import list_devices as device_list
     from dubber.live.run import LiveOutputs, open_source, run_live
@@ -167,7 +168,7 @@ def live(
     audio_source = open_source(input_, rate, _device_id(mic))
     choice = EngineChoice(
         asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch,
-        source.value, to.value,
+        source.value, to.value, Purpose.live,
     )  # fmt: skip
     engines = load_engines(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dubber.engines.choose import Purpose
 from dubber.engines.language import LanguageCheck
 from dubber.engines.protocols import Recognizer, Translator
 from dubber.engines.voices import VoiceBank
@@ -20,6 +21,7 @@ class EngineChoice:
     match_voice_to_pitch: bool = True
     source_language: str = "en"
     target_language: str = "es"
+    purpose: Purpose = Purpose.dub  # what `auto` picks a voice for
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from dubber.engines.voice import ESPEAK, Voice
 from dubber.errors import DubberError
@@ -51,12 +52,25 @@ def choose_translator(store: Store, source: str, target: str) -> Choice:
     )
 
 
-def choose_voice(store: Store, language: str) -> tuple[Voice, str]:
-    """A native voice for `language`, then the offline Kokoro pack, then espeak-ng; and why."""
+class Purpose(str, Enum):
+    """What a voice is chosen for: a file dub can take a slower, better voice; live needs speed."""
+
+    dub = "dub"
+    live = "live"
+
+
+def choose_voice(store: Store, language: str, purpose: Purpose = Purpose.dub) -> tuple[Voice, str]:
+    """The voice for `language`, and why: a native neural voice when one is installed; else,
+    live, the fast native Pico voice; else the best installed (the Kokoro pack, Pico); else
+    espeak-ng."""
     voices = _installed(store, "tts", language, target=True)
-    native = [v for v in voices if v.native]
+    native = [v for v in voices if v.native and v.neural]
     if native:
         return Voice(native[0].id), f"native {language} voice installed"
+    fast = [v for v in voices if v.native and not v.neural]
+    missing = f"no native neural {language} voice installed"
+    if purpose is Purpose.live and fast:
+        return Voice(fast[0].id), f"{missing}; {fast[0].id} keeps up in real time"
     if voices:
-        return Voice(voices[0].id), f"no native {language} voice installed; {voices[0].notes}"
-    return Voice(ESPEAK, language), f"no neural {language} voice installed; espeak-ng fallback"
+        return Voice(voices[0].id), f"{missing}; {voices[0].notes}"
+    return Voice(ESPEAK, language), f"no {language} voice installed; espeak-ng fallback"

@@ -12,6 +12,7 @@ from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.choose import (
     APERTIUM,
     Choice,
+    Purpose,
     choose_recognizer,
     choose_translator,
     choose_voice,
@@ -57,7 +58,9 @@ def load_engines(
         mt_model = resolve_model(store, mt_model, "mt").id
     translator = load_translator(store, "auto", source, target, runtime, mt_model)
     voice = Voice.parse(choice.voice) if choice.voice else None
-    synthesizer, voice = load_synthesizer(store, voice, choice.target_language, runtime)
+    synthesizer, voice = load_synthesizer(
+        store, voice, choice.target_language, runtime, choice.purpose
+    )
     voices = VoiceBank.build(
         synthesizer, voice, choice.match_voice_to_pitch, store.home / "calibration"
     )
@@ -118,12 +121,16 @@ def load_translator(
 
 
 def load_synthesizer(
-    store: Store, voice: Voice | None, language: str, runtime: RuntimeOptions
+    store: Store,
+    voice: Voice | None,
+    language: str,
+    runtime: RuntimeOptions,
+    purpose: Purpose = Purpose.dub,
 ) -> tuple[Synthesizer, Voice]:
-    """Load a voice (`MODEL[:STYLE]`, `espeak[:VOICE]`), or the best one for `language`; returns
-    it with its id (the model's catalogue id)."""
+    """Load a voice (`MODEL[:STYLE]`, `espeak[:VOICE]`), or the best one for `language` and
+    `purpose`; returns it with its id (the model's catalogue id)."""
     if voice is None:
-        voice, reason = choose_voice(store, language)
+        voice, reason = choose_voice(store, language, purpose)
     else:
         reason = "asked for"
     log.info("voice: %s (%s)", voice, reason)
@@ -138,6 +145,11 @@ def load_synthesizer(
             from dubber.engines.piper import PiperSynthesizer
 
             return PiperSynthesizer(store.path(manifest.id), runtime, speaker=voice.style), voice
+        if manifest.engine == "pico":
+            from dubber.engines.pico import PicoSynthesizer
+
+            store.path(manifest.id)  # its lingware is whole
+            return PicoSynthesizer(voice.style), voice
         from dubber.engines.kokoro import KokoroSynthesizer
 
         synthesizer = KokoroSynthesizer.from_dir(

@@ -42,8 +42,11 @@ class Voice:
 
     @property
     def gender(self) -> Gender | None:
-        """From Kokoro's style naming (`ef_dora` female, `jm_kumo` male), else unknown."""
+        """A style named `female`/`male`, or Kokoro's naming (`ef_dora` female, `jm_kumo` male),
+        else unknown."""
         style = self.style or ""
+        if style in Gender.__members__:
+            return Gender(style)
         if len(style) > 2 and style[2] == "_" and style[1] in "fm":
             return Gender.female if style[1] == "f" else Gender.male
         return None

@@ -102,6 +102,7 @@ class Manifest:
     source: Source | None = None
     packs: Packs | None = None
     aliases: tuple[str, ...] = ()  # other names users know it by (faster-whisper's `tiny.en`)
+    neural: bool = True  # False: a rule-based or concatenative engine (fast, less natural)
 
     def file(self, name: str) -> FileEntry | None:
         """The catalogue's entry for file `name`, if it lists one."""
@@ -134,6 +135,7 @@ class Manifest:
             if packs
             else None,
             aliases=tuple(data.get("aliases", ())),
+            neural=bool(data.get("neural", True)),
         )
 
 
