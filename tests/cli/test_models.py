@@ -43,7 +43,7 @@ def test_list_shows_every_model_and_where_it_is():
 
 def test_list_json_and_installed_filter():
     everything = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
-    assert len(everything) == 15
+    assert len(everything) == 16
     by_id = {entry["id"]: entry for entry in everything}
     assert by_id["opus-mt-en-es"]["installed"] is None
     assert by_id["kokoro-82m-offline"]["native"] is False

@@ -1,5 +1,5 @@
-"""Speech synthesis with real voices (Piper joe, Kokoro-82M offline pack, espeak-ng), heard back
-by Whisper."""
+"""Speech synthesis with real voices (Piper joe, Kokoro-82M offline pack, espeak-ng, Pico),
+heard back by Whisper."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from dubber.engines.espeak import EspeakSynthesizer
 from dubber.engines.kokoro import MAX_TOKENS, KokoroSynthesizer, kokoro_phonemes
 from dubber.engines.phonemes import phonemize
+from dubber.engines.pico import PicoSynthesizer, readable
 from dubber.engines.piper import MAX_PHONEMES, PiperSynthesizer
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import Speech
@@ -22,6 +23,7 @@ from dubber.engines.whisper import WhisperRecognizer
 from dubber.errors import DubberError
 from dubber.measure.scores import word_error_rate
 from dubber.media.decode import decode_audio, write_wav
+from dubber.media.dsp import estimate_pitch
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
@@ -32,7 +34,7 @@ LINES = (25, 33, 68)
 LONG_LINES = (25, 33, 68, 245, 258)
 # Round-trip WER ceilings, measured on LINES (int8 Whisper, beam 5, 2 threads): Piper joe + tiny.en
 # 0 to 2.7 % (its durations are random), Kokoro jm_kumo + base 5.3 %, espeak-ng es + base 36.8 %.
-MAX_WER = {"piper": 0.10, "kokoro": 0.15, "espeak": 0.55}
+MAX_WER = {"piper": 0.10, "kokoro": 0.15, "espeak": 0.55, "pico": 0.2}
 
 
 @dataclass
@@ -67,14 +69,15 @@ def load_voice(shared_data):
         if name == "kokoro":
             synth = KokoroSynthesizer.from_dir(Store().path("kokoro-82m-offline"), runtime=RUNTIME)
             return LoadedVoice(name, synth, language, "whisper-base", 24000, sentences)
-        return LoadedVoice(
-            name, EspeakSynthesizer("es"), language, "whisper-base", 22050, sentences
-        )
+        if name == "pico":
+            return LoadedVoice(name, PicoSynthesizer(), language, "whisper-base", 16000, sentences)
+        espeak = EspeakSynthesizer("es")
+        return LoadedVoice(name, espeak, language, "whisper-base", 22050, sentences)
 
     return load
 
 
-@pytest.fixture(scope="module", params=["piper", "kokoro", "espeak"])
+@pytest.fixture(scope="module", params=["piper", "kokoro", "espeak", "pico"])
 def voice(request, load_voice) -> LoadedVoice:
     return load_voice(request.param)
 
@@ -287,3 +290,26 @@ def test_phonemize_gives_ipa_per_sentence():
     assert phonemize("Hello there.", "en-us") == ["həlˈoʊ ðˈɛɹ."]
     with pytest.raises(DubberError, match="no voice 'xx'"):
         phonemize("hola", "xx")
+
+
+def test_pico_guards_against_text_that_hangs_or_breaks_it():
+    """Runs of one letter hang Pico, long digit runs make it fail, `<` `>` would be markup."""
+    assert readable("a" * 400) == "aaa"
+    assert readable("call 1234567890123456789") == "call 123 456 789 012 345 678 9"
+    assert readable("x < y & z") == "x y y z"
+    pico = PicoSynthesizer()
+    assert synthesize_all(pico, "Hola " + "o" * 200 + ".").duration < 5.0
+    with pytest.raises(DubberError, match="nothing to speak"):
+        synthesize_all(pico, "日本語のテキスト")
+
+
+@pytest.mark.slow
+def test_pico_male_style_is_lower_and_the_same_text_gives_the_same_speech(hear):
+    female, male = PicoSynthesizer(), PicoSynthesizer("male")
+    text = "El equipo local ganó el partido por dos goles a uno."
+    first, again = synthesize_all(female, text), synthesize_all(female, text)
+    assert first.samples.tobytes() == again.samples.tobytes()
+    low, high = (estimate_pitch(synthesize_all(v, text).samples, 16000) for v in (male, female))
+    assert low < 150 < high
+    heard = hear(synthesize_all(male, text), "whisper-base", "es")
+    assert word_error_rate([_plain(text)], [_plain(heard)], "es") < 0.25, heard

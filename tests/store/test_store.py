@@ -49,6 +49,7 @@ CATALOGUE_IDS = {
     "piper-en_US-lessac-medium",
     "kokoro-82m",
     "kokoro-82m-offline",
+    "pico-es_ES",
 }
 
 
@@ -94,6 +95,7 @@ def test_catalogue_has_every_model_with_valid_fields():
             ("mt", "opusmt"),
             ("tts", "piper"),
             ("tts", "kokoro"),
+            ("tts", "pico"),
         }
         assert manifest.source or manifest.packs, manifest.id
         assert manifest.files and manifest.licence and manifest.size_mb > 0
