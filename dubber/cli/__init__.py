@@ -20,3 +20,5 @@ def main() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt this
         sys.stderr.write("error: interrupted\n")
         sys.exit(INTERRUPTED)
+    finally:  # the work is done or given up: nothing after this may be interrupted
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from typing import Annotated, NoReturn
 
@@ -79,12 +80,15 @@ def run() -> None:
         fail(describe_os_error(error), 1)
     except SystemExit as done:
         if done.code == StoppedError.exit_code:  # Typer's exit on Ctrl-C says nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             console.print("[bold red]error:[/] interrupted", highlight=False)
         raise
 
 
 def fail(message: str, code: int) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
+    if code == StoppedError.exit_code:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)
 

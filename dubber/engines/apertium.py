@@ -1,18 +1,27 @@
-"""Rule-based machine translation with the Apertium command line (Debian's apertium-eng-spa).
+"""Rule-based machine translation with Apertium (Debian's apertium-eng-spa), as one long-lived
+pipeline fed text by text.
 
-A batch is one `apertium` call with the texts separated by blank lines. Apertium's plain-text format
-keeps them and ends a sentence at each, so no word moves from one text into the next (with single
-line breaks, "the red" / "car" came back as "el coche" / "rojo"). `-u` turns off the unknown-word
-marks (`*`, and `#`/`@` from generation), so marks that were in the source text survive untouched.
-Numbers are copied through. There is no n-best: every text gets one hypothesis scored 0.0.
+Apertium's programs run in null-flush mode: each text, ended by a NUL, is translated and comes
+back ended by a NUL, so the pipeline starts once (its dictionaries load once) and a text costs
+milliseconds, not a process. Each text is translated apart, so no word moves from one into the
+next ("the red" / "car" stay "el rojo" / "coche"). The text is escaped as Apertium's plain-text
+deformatter would and ends with a blank (`[]`), which Apertium's bilingual stage needs before
+the NUL. Unknown words are not marked (`*`, `#`, `@` in the output were in the source). Numbers
+are copied through. There is no n-best: every text gets one hypothesis scored 0.0.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import select
 import shutil
 import subprocess
+import tempfile
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from dubber.engines.types import Hypothesis, Translation
 from dubber.errors import DubberError
@@ -20,9 +29,12 @@ from dubber.errors import DubberError
 logger = logging.getLogger(__name__)
 
 _ISO_639_3 = {"en": "eng", "es": "spa", "ca": "cat", "fr": "fra", "pt": "por", "it": "ita"}
-_SEPARATOR = "\n\n"  # a blank line: Apertium ends a sentence there
 # Debian ships both directions of a pair in the package named after its canonical order.
 _PACKAGES = {"spa-eng": "apertium-eng-spa", "spa-eng_US": "apertium-eng-spa"}
+_SPECIAL = re.compile(r"([\[\]^$/\\@<>{}])")
+_ESCAPED = re.compile(r"\\(.)")
+_BLANKS = re.compile(r"\[\]")
+TIMEOUT_S = 60  # a text that takes longer means the pipeline is stuck
 
 
 class ApertiumTranslator:
@@ -49,39 +61,96 @@ class ApertiumTranslator:
         )
         if self.mode not in listed.stdout.split():
             raise DubberError(not_installed)
+        mode_file = _mode_file(binary, self.mode)
+        built = subprocess.run(
+            ["apertium-wblank-mode", "-z", str(mode_file)], capture_output=True, text=True
+        )
+        if built.returncode != 0 or not built.stdout.strip():
+            raise DubberError(not_installed)
+        self._pipeline = built.stdout.strip()
+        self._process: subprocess.Popen | None = None
+        self._pending = b""
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - kept as long as the pipeline
+        self._lock = threading.Lock()
 
     def translate(
         self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
     ) -> list[Translation]:
         """Translate each text (one hypothesis each, whatever `num_hypotheses` asks; Apertium
         has no beam)."""
-        lines = [" ".join(text.split()) for text in texts]
-        outputs = iter(self._run([line for line in lines if line]))
+        lines = [" ".join(text.replace("\0", " ").split()) for text in texts]
+        with self._lock:
+            outputs = [self._translate_one(line) if line else "" for line in lines]
         return [
-            Translation(source=text, hypotheses=(Hypothesis(next(outputs) if line else "", 0.0),))
-            for text, line in zip(texts, lines, strict=True)
+            Translation(source=text, hypotheses=(Hypothesis(output, 0.0),))
+            for text, output in zip(texts, outputs, strict=True)
         ]
 
-    def _run(self, lines: list[str]) -> list[str]:
-        """Translate single-line texts in one apertium call, one output per text, in order."""
-        if not lines:
-            return []
-        logger.debug("apertium %s: %d lines", self.mode, len(lines))
-        result = subprocess.run(
-            [self._binary, "-u", self.mode],
-            input=_SEPARATOR.join(lines) + "\n",
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
-        if result.returncode != 0:
-            detail = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.returncode}"]
-            raise DubberError(
-                f"apertium {self.mode} failed ({detail[0]}): reinstall it with "
-                f"'sudo apt-get install --reinstall {self._package}'"
+    def close(self) -> None:
+        """Stop the pipeline (it starts again when needed)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def _translate_one(self, line: str) -> str:
+        for attempt in range(2):  # a pipeline that died is started once more
+            process = self._running()
+            try:
+                assert process.stdin is not None
+                process.stdin.write(_SPECIAL.sub(r"\\\1", line).encode() + b"[]\0")
+                process.stdin.flush()
+                output = self._read_one(process)
+            except (BrokenPipeError, EOFError):
+                self.close()
+                if attempt:
+                    raise self._failure() from None
+                continue
+            return " ".join(_ESCAPED.sub(r"\1", _BLANKS.sub(" ", output)).split())
+        raise AssertionError("unreachable")
+
+    def _read_one(self, process: subprocess.Popen) -> str:
+        assert process.stdout is not None
+        while b"\0" not in self._pending:
+            ready, _, _ = select.select([process.stdout], [], [], TIMEOUT_S)
+            if not ready:
+                self.close()
+                raise DubberError(f"apertium {self.mode} did not answer in {TIMEOUT_S} s")
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                raise EOFError
+            self._pending += chunk
+        output, _, self._pending = self._pending.partition(b"\0")
+        return output.decode("utf-8", errors="replace")
+
+    def _running(self) -> subprocess.Popen:
+        if self._process is None or self._process.poll() is not None:
+            logger.debug("starting the apertium %s pipeline", self.mode)
+            self._pending = b""
+            self._errors.seek(0)
+            self._errors.truncate()
+            # $1 is the generator's option (-n: no marks for unknown words), $2 the tagger's.
+            self._process = subprocess.Popen(
+                ["bash", "-c", self._pipeline, "apertium", "-n", ""],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
             )
-        outputs = result.stdout.removesuffix("\n").split(_SEPARATOR)
-        if len(outputs) != len(lines):
-            raise RuntimeError(f"apertium returned {len(outputs)} lines for {len(lines)}")
-        return [" ".join(output.split()) for output in outputs]
+        return self._process
+
+    def _failure(self) -> DubberError:
+        self._errors.seek(0)
+        detail = self._errors.read().decode(errors="replace").strip().splitlines()[-1:]
+        return DubberError(
+            f"apertium {self.mode} failed ({detail[0] if detail else 'it stopped'}): reinstall"
+            f" it with 'sudo apt-get install --reinstall {self._package}'"
+        )
+
+
+def _mode_file(binary: str, mode: str) -> Path:
+    """The `.mode` file Apertium itself runs for `mode` (beside its data)."""
+    for share in (Path(binary).resolve().parents[1] / "share", Path("/usr/share")):
+        candidate = share / "apertium" / "modes" / f"{mode}.mode"
+        if candidate.is_file():
+            return candidate
+    raise DubberError(f"apertium has no mode file for {mode}: reinstall apertium")

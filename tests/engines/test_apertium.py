@@ -95,3 +95,18 @@ def test_apertium_missing_binary_names_the_package(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(DubberError, match="apertium-eng-spa is not installed"):
         ApertiumTranslator("en", "es")
+
+
+def test_one_pipeline_serves_every_call_and_restarts_if_it_dies() -> None:
+    translator = ApertiumTranslator("en", "es")
+    [first] = translator.translate(["The house is red."])
+    pipeline = translator._process
+    assert pipeline is not None
+    for _ in range(5):
+        translator.translate(["Good morning.", "The car is blue."])
+    assert translator._process is pipeline, "a text must not start a process"
+    pipeline.kill()
+    pipeline.wait()
+    [again] = translator.translate(["The house is red."])
+    assert again.text == first.text == "La casa es roja."
+    translator.close()
