@@ -12,6 +12,7 @@ import numpy as np
 
 from dubber.chain.fit import FitRules, Fitted, choose_hypothesis, first_rate, fit_speech
 from dubber.chain.line import Line
+from dubber.chain.translate import syllables
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import AUDIO_RATE, Speech
 from dubber.engines.voice import Voice
@@ -94,6 +95,19 @@ class Speaker:
             line.translation = best.text
         line.voice = choice.voice
         return choice
+
+    def syllables_to_fit(self, line: Line) -> int | None:
+        """For a line whose every candidate is predicted too long for its slot even at the
+        fastest the rules allow: how many syllables a translation that fits may have."""
+        if not line.hypotheses or line.translation:
+            return None
+        choice = self.voices.for_pitch(line.pitch_hz)
+        fastest = self.rules.max_rate * self.rules.max_stretch
+        shortest = min(line.hypotheses, key=lambda h: choice.predict(h.text))
+        predicted = choice.predict(shortest.text)
+        if predicted <= line.slot * fastest:
+            return None
+        return max(1, int(syllables(shortest.text) * line.slot * fastest / predicted))
 
     def synthesizer(self, choice: VoiceChoice) -> Synthesizer:
         """The choice's voice, through the clip cache when there is one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from dubber.chain.glossary import Glossary
@@ -17,19 +18,52 @@ def translate_lines(
     glossary: Glossary | None = None,
     num_hypotheses: int = 1,
     beam_size: int | None = None,
+    max_syllables: Sequence[int | None] | None = None,
 ) -> None:
     """Fill in every line's translation candidates (best first), in one translator call; with
-    a single candidate, that is the line's translation (else the speak step chooses by length)."""
+    a single candidate, that is the line's translation (else the speak step chooses by length).
+    With `max_syllables`, the shorter candidates asked for join the line's earlier ones."""
     if not lines:
         return
     glossary = glossary or Glossary({})
     protected = [glossary.protect(line.source) for line in lines]
     results = translator.translate(
-        [text for text, _ in protected], num_hypotheses=num_hypotheses, beam_size=beam_size
+        [text for text, _ in protected],
+        num_hypotheses=num_hypotheses,
+        beam_size=beam_size,
+        max_syllables=max_syllables,
     )
     for line, result, (_, terms) in zip(lines, results, protected, strict=True):
-        line.hypotheses = [
-            Hypothesis(glossary.restore(h.text, terms), h.score) for h in result.hypotheses
-        ]
+        new = [Hypothesis(glossary.restore(h.text, terms), h.score) for h in result.hypotheses]
+        if max_syllables is None:
+            line.hypotheses = new
+        else:
+            known = {h.text for h in line.hypotheses}
+            line.hypotheses += [h for h in new if h.text not in known]
         if len(line.hypotheses) == 1:
             line.translation = line.hypotheses[0].text
+
+
+def shorten_lines(
+    lines: Sequence[Line],
+    targets: Sequence[int],
+    translator: Translator,
+    *,
+    glossary: Glossary | None = None,
+    num_hypotheses: int = 1,
+) -> None:
+    """Ask once, for lines whose candidates all run too long, for translations of at most
+    `targets` syllables (when the translator can aim at a length)."""
+    if lines and translator.length_hints:
+        translate_lines(
+            lines, translator, glossary=glossary, num_hypotheses=num_hypotheses,
+            max_syllables=list(targets),
+        )  # fmt: skip
+
+
+_VOWEL_GROUPS = re.compile(r"[aeiouáéíóúüy]+", re.IGNORECASE)
+
+
+def syllables(text: str) -> int:
+    """About how many syllables a Spanish text has (its vowel groups)."""
+    return len(_VOWEL_GROUPS.findall(text))

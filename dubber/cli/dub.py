@@ -97,6 +97,9 @@ def dub(
     background: Annotated[
         Background, typer.Option(help="Original sound under the dub.")
     ] = Background.duck,
+    duck_db: Annotated[
+        float, typer.Option(min=-60.0, max=0.0, help="How far the original is lowered (dB).")
+    ] = MixRules.duck_db,
     keep_original_audio: Annotated[
         bool, typer.Option(help="Keep the original audio as a second track (English).")
     ] = False,
@@ -129,7 +132,7 @@ def dub(
         source_language=source.value,
         nbest=nbest,
         fit=FitRules(max_rate=max_rate, max_stretch=max_stretch),
-        mix=MixRules(background=background),
+        mix=MixRules(background=background, duck_db=duck_db),
         keep_original_audio=keep_original_audio,
         glossary=Glossary.load(glossary) if glossary else None,
         resume=resume,

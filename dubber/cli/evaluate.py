@@ -221,6 +221,45 @@ def s2st(
 
 
 @app.command()
+def dub(
+    ctx: typer.Context,
+    document: Annotated[Path, typer.Argument(help="The dub document (NAME.dub.json).")],
+    media: Annotated[
+        Path | None,
+        typer.Option(help="The dubbed file \\[default: NAME.es.* beside the document]."),
+    ] = None,
+    listener: Annotated[
+        str, typer.Option(help="Whisper model that transcribes the Spanish speech.")
+    ] = "whisper-base",
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """Intelligibility of a finished dub: its track transcribed, WER against the lines spoken."""
+    from dubber.dub.document import DubDocument
+    from dubber.engines.load import load_recognizer
+    from dubber.measure.evaluate import evaluate_dub
+    from dubber.media.decode import decode_audio
+
+    check_report("dub", json_, out_dir, [document])
+    loaded = DubDocument.load(document)
+    media = media or _dubbed_beside(document, loaded.target_language)
+    recognizer = load_recognizer(ctx.obj.store, listener, ctx.obj.runtime)
+    with console.status(f"listening to {media.name}"):
+        report = evaluate_dub(loaded, decode_audio(media), recognizer, listener)
+    _show("dub", report, json_, out_dir, [document, media])
+
+
+def _dubbed_beside(document: Path, language: str) -> Path:
+    """NAME.dub.json -> the NAME.es.EXT a dub wrote beside it."""
+    stem = document.name.removesuffix(".dub.json")
+    found = sorted(document.parent.glob(f"{stem}.{language}.*"))
+    media = [p for p in found if p.suffix not in (".srt", ".vtt")]
+    if not media:
+        raise DubberError(f"no dubbed {stem}.{language}.* beside {document}: give --media")
+    return media[0]
+
+
+@app.command()
 def sync(
     document: Annotated[Path, typer.Argument(help="A dub document (NAME.dub.json).")],
     json_: JsonOption = None,

@@ -129,8 +129,22 @@ def live(
         float, typer.Option(min=2.0, max=30.0, help="Cut longer speech at a pause (s).")
     ] = LiveConfig.max_utterance_s,
     max_lag: Annotated[
-        float, typer.Option(min=1.0, help="Do not speak a line later than this after it (s).")
+        float,
+        typer.Option(min=1.0, help="Do not speak a line still later than this after it (s)."),
     ] = LiveConfig.max_lag_s,
+    max_rate: Annotated[
+        float, typer.Option(min=1.0, max=2.0, help="Cap on the voice's speed-up to catch up.")
+    ] = LiveConfig.max_rate,
+    max_stretch: Annotated[
+        float, typer.Option(min=1.0, max=2.0, help="Cap on time-stretch on top of it.")
+    ] = LiveConfig.max_stretch,
+    duplex: Annotated[
+        bool,
+        typer.Option(
+            help="Translate what the microphone hears while the speakers play (headphones);"
+            " by default that is muted so dubber does not translate itself."
+        ),
+    ] = False,
     asr_model: AsrModelOption = None,
     engine: TranslatorOption = TranslatorEngine.auto,
     mt_model: MtModelOption = None,
@@ -173,7 +187,10 @@ def live(
     engines = load_engines(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server
     )
-    config = LiveConfig(pause_ms=pause_ms, max_utterance_s=max_utterance, max_lag_s=max_lag)
+    config = LiveConfig(
+        pause_ms=pause_ms, max_utterance_s=max_utterance, max_lag_s=max_lag, max_rate=max_rate,
+        max_stretch=max_stretch, duplex=duplex,
+    )  # fmt: skip
     terms = Glossary.load(glossary) if glossary else None
     with TerminalCaptions() as captions:
         session = run_live(

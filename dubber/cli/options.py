@@ -42,10 +42,11 @@ class TargetLanguage(str, Enum):
 
 
 class TranslatorEngine(str, Enum):
-    """Translation engines: neural OPUS-MT, rule-based Apertium, or the best installed."""
+    """Translation engines: neural OPUS-MT, an LLM, rule-based Apertium, or the best installed."""
 
     auto = "auto"
     opusmt = "opusmt"
+    llm = "llm"
     apertium = "apertium"
 
 

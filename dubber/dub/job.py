@@ -25,7 +25,7 @@ from dubber.chain.grouping import GroupingRules
 from dubber.chain.line import Line
 from dubber.chain.speak import Speaker, measure_pitch
 from dubber.chain.transcribe import recognise_lines
-from dubber.chain.translate import translate_lines
+from dubber.chain.translate import shorten_lines, translate_lines
 from dubber.dub.document import DubDocument
 from dubber.dub.outputs import OutputPaths
 from dubber.dub.work import WorkFolder
@@ -184,7 +184,6 @@ class DubJob:
         self.engines.check_language(audio, str(self.media.path), opts.source_language)
         for line in self._recognise_and_translate(audio):
             started = time.perf_counter()
-            measure_pitch(line, audio)
             spoken = document.lines
             self.speaker.first_take(line, spoken[-1].voice if spoken else None)
             spoken.append(line)
@@ -228,13 +227,15 @@ class DubJob:
         worker = threading.Thread(target=recognise, name="dubber-asr", daemon=True)
         worker.start()
         try:
-            yield from self._translate_batches(handoff)
+            yield from self._translate_batches(handoff, audio)
         finally:
             _stop_and_join(worker, stop, handoff)
         if failure:
             raise failure[0]
 
-    def _translate_batches(self, handoff: queue.Queue) -> Iterator[Line]:
+    def _translate_batches(self, handoff: queue.Queue, audio: np.ndarray) -> Iterator[Line]:
+        """Translate what recognition hands over, a batch at a time; each line gets its pitch
+        (for its voice), and lines that cannot fit are asked once for shorter translations."""
         done, count = False, 0
         while not done:
             batch = [handoff.get()]
@@ -252,9 +253,26 @@ class DubJob:
                     num_hypotheses=self.options.nbest,
                 )
                 self.report.add_time(Stage.translate, time.perf_counter() - started)
+                for line in batch:
+                    measure_pitch(line, audio)
+                self._shorten(batch)
                 count += len(batch)
                 self.progress(Stage.translate, count, None)
                 yield from batch
+
+    def _shorten(self, lines: list[Line]) -> None:
+        """Ask once for shorter translations of lines that cannot fit their slots."""
+        targets = [(line, self.speaker.syllables_to_fit(line)) for line in lines]
+        wanted = [(line, target) for line, target in targets if target is not None]
+        if not wanted:
+            return
+        started = time.perf_counter()
+        shorten_lines(
+            [line for line, _ in wanted], [target for _, target in wanted],
+            self.engines.translator, glossary=self.options.glossary,
+            num_hypotheses=self.options.nbest,
+        )  # fmt: skip
+        self.report.add_time(Stage.translate, time.perf_counter() - started)
 
     # -- speech and fitting ---------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class ApertiumTranslator:
     """One Apertium translation mode, e.g. eng-spa."""
 
     name = "apertium"
+    length_hints = False
 
     def __init__(self, source_language: str = "en", target_language: str = "es") -> None:
         self.source_language = source_language
@@ -74,7 +75,12 @@ class ApertiumTranslator:
         self._lock = threading.Lock()
 
     def translate(
-        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        num_hypotheses: int = 1,
+        beam_size: int | None = None,
+        max_syllables: Sequence[int | None] | None = None,
     ) -> list[Translation]:
         """Translate each text (one hypothesis each, whatever `num_hypotheses` asks; Apertium
         has no beam)."""

@@ -42,21 +42,31 @@ def choose_recognizer(store: Store, language: str = "en") -> Choice:
     return Choice(candidates[0].id, f"best installed recogniser for '{language}'")
 
 
-def choose_translator(store: Store, source: str, target: str) -> Choice:
-    """OPUS-MT when installed for the pair, else Apertium (rule-based, offline)."""
-    for model in _installed(store, "mt", target, target=True):
-        if source in model.source_languages:
-            return Choice(model.id, f"neural model installed for {source}->{target}")
-    return Choice(
-        APERTIUM, f"no OPUS-MT model for {source}->{target} installed; Apertium is offline"
-    )
-
-
 class Purpose(str, Enum):
     """What a voice is chosen for: a file dub can take a slower, better voice; live needs speed."""
 
     dub = "dub"
     live = "live"
+
+
+def choose_translator(
+    store: Store, source: str, target: str, purpose: Purpose = Purpose.dub
+) -> Choice:
+    """OPUS-MT when installed for the pair (neural and fast); else, for file dubbing, the
+    LLM when installed (it translates better than Apertium, but too slowly for live); else
+    Apertium (rule-based, offline)."""
+    models = [
+        m for m in _installed(store, "mt", target, target=True) if source in m.source_languages
+    ]
+    pair = f"{source}->{target}"
+    opus = [m for m in models if m.engine == "opusmt"]
+    if opus:
+        return Choice(opus[0].id, f"OPUS-MT installed for {pair}")
+    llm = [m for m in models if m.engine == "llm"]
+    if llm and purpose is Purpose.dub:
+        return Choice(llm[0].id, f"no OPUS-MT for {pair}; the LLM translates better than Apertium")
+    slow = "; the LLM is too slow for live translation" if llm else ""
+    return Choice(APERTIUM, f"no OPUS-MT for {pair} installed; Apertium is offline{slow}")
 
 
 def choose_voice(store: Store, language: str, purpose: Purpose = Purpose.dub) -> tuple[Voice, str]:

@@ -53,7 +53,9 @@ def load_engines(
         asr_model = choose_recognizer(store, choice.source_language).model_id
     recognizer = load_recognizer(store, asr_model, runtime)
     source, target = choice.source_language, choice.target_language
-    mt_model = translator_choice(store, choice.translator, source, target, choice.mt_model).model_id
+    mt_model = translator_choice(
+        store, choice.translator, source, target, choice.mt_model, choice.purpose
+    ).model_id
     if mt_model != APERTIUM:
         mt_model = resolve_model(store, mt_model, "mt").id
     translator = load_translator(store, "auto", source, target, runtime, mt_model)
@@ -111,6 +113,12 @@ def load_translator(
     if choice.model_id == APERTIUM:
         return ApertiumTranslator(source, target)
     manifest = resolve_model(store, choice.model_id, "mt")
+    if manifest.engine == "llm":
+        from dubber.engines.llm import LLMTranslator
+
+        fallback = ApertiumTranslator(source, target)
+        with loading(store, manifest.id):
+            return LLMTranslator(store.path(manifest.id), runtime, fallback=fallback)
     with loading(store, manifest.id):
         return OpusMTTranslator(
             store.path(manifest.id),
@@ -171,14 +179,33 @@ def loading(store: Store, model_id: str) -> Iterator[None]:
 
 
 def translator_choice(
-    store: Store, engine: str, source: str, target: str, model_id: str | None = None
+    store: Store,
+    engine: str,
+    source: str,
+    target: str,
+    model_id: str | None = None,
+    purpose: Purpose = Purpose.dub,
 ) -> Choice:
     """The translation model the engine and model options name, or the best installed."""
     if engine == APERTIUM or model_id == APERTIUM:
         return Choice(APERTIUM, "asked for")
-    if engine == "opusmt" or model_id:
-        return Choice(model_id or f"opus-mt-{source}-{target}", "asked for")
-    return choose_translator(store, source, target)
+    if model_id:
+        return Choice(model_id, "asked for")
+    if engine == "opusmt":
+        return Choice(f"opus-mt-{source}-{target}", "asked for")
+    if engine == "llm":
+        return Choice(default_llm(store), "asked for")
+    return choose_translator(store, source, target, purpose)
+
+
+def default_llm(store: Store) -> str:
+    """The LLM translator to use: the best installed, else the one the PyPI packs give."""
+    llms = sorted(store.catalogue.all("mt"), key=lambda m: -m.quality)
+    installed = [m.id for m in llms if m.engine == "llm" and store.is_installed(m.id)]
+    packs = [m.id for m in llms if m.engine == "llm" and m.packs]
+    if not installed and not packs:
+        raise UsageError("no LLM translator in the catalogue: update dubber")
+    return (installed or packs)[0]
 
 
 def _multilingual_recognizer(store: Store, runtime: RuntimeOptions) -> Recognizer | None:

@@ -41,6 +41,7 @@ class OpusMTTranslator:
     """A CTranslate2 OPUS-MT folder (model.bin, vocabulary, source.spm, target.spm)."""
 
     name = "opusmt"
+    length_hints = False
 
     def __init__(
         self,
@@ -84,7 +85,12 @@ class OpusMTTranslator:
         )
 
     def translate(
-        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        num_hypotheses: int = 1,
+        beam_size: int | None = None,
+        max_syllables: Sequence[int | None] | None = None,
     ) -> list[Translation]:
         """Translate each text; blank texts give "" without running the model. `beam_size`
         None is the configured beam (widened to `num_hypotheses`).

@@ -43,12 +43,19 @@ class Translator(Protocol):
     name: str
     source_language: str
     target_language: str
+    length_hints: bool  # whether it can aim at `max_syllables` (engines that cannot ignore it)
 
     def translate(
-        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        num_hypotheses: int = 1,
+        beam_size: int | None = None,
+        max_syllables: Sequence[int | None] | None = None,
     ) -> list[Translation]:
         """Translate each text; each result holds up to `num_hypotheses` candidates. `beam_size`
-        None keeps the engine's own; engines without a beam ignore it."""
+        None keeps the engine's own; engines without a beam ignore it. `max_syllables` asks, text
+        by text (None: no limit), for translations short enough to say in that many syllables."""
         ...
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class LiveConfig:
-    """Endpointing, streaming and back-pressure settings."""
+    """Endpointing, streaming, catch-up, echo and back-pressure settings."""
 
     pause_ms: int = 300  # silence that ends an utterance
     speculate_ms: int = 96  # silence after which ASR starts on the utterance, ahead of its end
@@ -18,8 +18,14 @@ class LiveConfig:
     partial_every_s: float = 1.0  # re-transcribe a growing utterance this often
     partial_soon_s: float = 0.5  # ... or this soon when a sentence end waits for agreement
     queue_size: int = 4  # bound of every queue between stages
-    max_lag_s: float = 6.0  # a line later than this after its speech ends is not spoken
-    catch_up_rate: float = 1.25  # speaking rate while earlier speech is still playing
     beam_size: int = 1  # Whisper's and OPUS-MT's beams: greedy decoding for latency
-    first_piece_chars: int = 60  # speech starts after this much text is synthesised
+    first_piece_chars: int = 30  # speech starts after this much text (a clause) is synthesised
     vad_reset_ms: int = 800  # Silero's state is reset after this much non-speech
+    # Catching up when the Spanish falls behind the speaker, instead of dropping lines:
+    target_lag_s: float = 1.0  # a line starting later than this after its speech is sped up
+    catch_up_s: float = 4.0  # ... enough to be back on time over about this long
+    max_rate: float = 1.3  # the voice's own speed-up, first
+    max_stretch: float = 1.25  # then time-stretch, pitch kept
+    max_lag_s: float = 8.0  # a line that would still start later than this is not spoken
+    duplex: bool = False  # True: speakers and microphone do not hear each other (headphones)
+    echo_hangover_ms: int = 300  # input stays muted this long after the speakers stop

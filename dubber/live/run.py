@@ -85,5 +85,5 @@ def run_live(
         if track is not None and outputs.wav is not None:
             track.write(outputs.wav, session.input_seconds)
         if outputs.stats is not None:
-            write_stats(outputs.stats, session.lines)
+            write_stats(outputs.stats, session.lines, session.report())
     return session

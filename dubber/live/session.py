@@ -4,9 +4,12 @@ Stages are joined by bounded queues. The endpointer turns audio into utterance e
 utterance goes on, its growing audio is re-transcribed and the words two consecutive passes
 agree on are committed (LocalAgreement): a committed sentence is translated and spoken before
 the speaker stops, and a heard sentence end asks the endpointer for the confirming pass sooner.
-When the machine falls behind, it degrades visibly: finished utterances waiting for ASR are
-merged, and a line whose speech would start more than `max_lag_s` after it was spoken is shown
-but not spoken, each with a logged warning.
+Speech is streamed: a line's first short clause plays while the rest is synthesised. When the
+Spanish falls behind the speaker, lines are spoken faster (the voice's rate, then time-stretch)
+with tighter pauses, and finished utterances waiting for ASR are merged; only a line that would
+still start more than `max_lag_s` after its speech is shown but not spoken, with a warning.
+With speakers in the room, what the microphone hears while they play is not translated again
+(half-duplex), unless `duplex`.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ from dubber.engines.protocols import synthesize_all
 from dubber.engines.types import AUDIO_RATE, TranscribeOptions
 from dubber.engines.voice import Voice
 from dubber.live.agreement import LocalAgreement, transcribe_words
+from dubber.live.catchup import Speedup, catch_up
 from dubber.live.clock import StreamClock
 from dubber.live.config import LiveConfig
+from dubber.live.echo import EchoGate
 from dubber.live.endpoint import FRAME, Endpointer, Final, Partial, SileroStream, merge
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
-from dubber.media.dsp import estimate_pitch
+from dubber.live.waits import StageWaits
+from dubber.media.dsp import estimate_pitch, time_stretch, trim_silence
 from dubber.media.subtitles import Cue, format_srt
 from dubber.outputs import atomic_write_text
 
@@ -66,6 +72,7 @@ class Queue(str, Enum):
 
 
 _DONE = None  # end-of-stream marker passed down the queues
+OUTPUT_LATENCY_S = 0.2  # speakers sound this long after a write: the echo gate covers it
 
 
 class LiveSession:
@@ -90,6 +97,11 @@ class LiveSession:
         self._partial_options = TranscribeOptions(beam, vad_filter=False, word_timestamps=True)
         self._speaker = Speaker(engines.voices, FitRules())
         self._voice: Voice | None = None  # the voice of the last line spoken
+        hears_itself = speakers is not None and not self.config.duplex
+        self.echo = EchoGate(self.config.echo_hangover_ms / 1000) if hears_itself else None
+        self.waits = StageWaits()
+        # (input time, seconds after its English ended that the Spanish placed then finishes)
+        self.lag: list[tuple[float, float]] = []
         self._vad = SileroStream()
         self.speakers, self.track, self.srt_base = speakers, track, srt_base
         self.captions = captions or Captions()
@@ -136,7 +148,7 @@ class LiveSession:
             ("output", self._output),
         ]
         threads = [
-            threading.Thread(target=self._guard, args=(work,), name=f"live-{name}", daemon=True)
+            threading.Thread(target=self._guard, args=(name, work), name=name, daemon=True)
             for name, work in stages
         ]
         self.clock.start()
@@ -162,7 +174,19 @@ class LiveSession:
 
     # ---- plumbing -----------------------------------------------------------------------
 
-    def _guard(self, work: Callable[[], None]) -> None:
+    def report(self) -> dict:
+        """What the `--stats` document adds to the lines: lag over time, waits per stage."""
+        lags = [lag for _, lag in self.lag]
+        return {
+            "lag_s": [[round(t, 2), round(lag, 2)] for t, lag in self.lag],
+            "lag_max_s": round(max(lags), 3) if lags else None,
+            "stage_waits_s": self.waits.report(),
+            "echo_muted_s": round(self.echo.muted_s, 2) if self.echo else None,
+            "warnings": list(self.warnings),
+        }
+
+    def _guard(self, name: str, work: Callable[[], None]) -> None:
+        self.waits.start(name)
         try:
             work()
         except BaseException as error:  # surfaced by run(); the other stages wind down
@@ -175,13 +199,14 @@ class LiveSession:
 
     def _put(self, name: Queue, item: object) -> None:
         """Put, waiting while the queue is full (back-pressure) unless the session aborts."""
-        while not self._abort.is_set():
-            try:
-                self._queues[name].put(item, timeout=0.1)
-            except queue.Full:
-                continue
-            self._note_size(name)
-            return
+        with self.waits.waiting(threading.current_thread().name, "output"):
+            while not self._abort.is_set():
+                try:
+                    self._queues[name].put(item, timeout=0.1)
+                except queue.Full:
+                    continue
+                self._note_size(name)
+                return
 
     def _offer(self, name: Queue, item: object) -> bool:
         """Put without waiting; False when the queue is full."""
@@ -193,12 +218,13 @@ class LiveSession:
         return True
 
     def _get(self, name: Queue) -> object:
-        while not self._abort.is_set():
-            try:
-                return self._queues[name].get(timeout=0.1)
-            except queue.Empty:
-                continue
-        return _DONE
+        with self.waits.waiting(threading.current_thread().name, "input"):
+            while not self._abort.is_set():
+                try:
+                    return self._queues[name].get(timeout=0.1)
+                except queue.Empty:
+                    continue
+            return _DONE
 
     def _warn(self, message: str) -> None:
         with self._lock:
@@ -210,6 +236,8 @@ class LiveSession:
     def _capture(self) -> None:
         assert self._source is not None
         for chunk in self._source.chunks(self.clock):
+            if self.echo is not None:
+                chunk = self.echo.mute(chunk, self.input_seconds)
             self.input_seconds += len(chunk) / AUDIO_RATE
             if not self._offer(Queue.capture, chunk):
                 self._warn("falling behind real time: VAD is late, dropping 32 ms of audio")
@@ -349,20 +377,37 @@ class LiveSession:
 
     def _speak(self) -> None:
         while (line := self._get(Queue.tts)) is not _DONE:
-            if self._too_late(line, self.clock.now(), "before speech synthesis"):
+            now = self.clock.now()
+            if self._too_late(line, now, "before speech synthesis"):
                 continue
-            behind = self._free_at > self.clock.now()
-            rate = self.config.catch_up_rate if behind else 1.0
             self._speaker.prepare(line, self._voice)
-            self._voice, line.rate = line.voice, rate
+            self._voice = line.voice
+            lag = max(now, self._free_at) + self._queued_seconds() - line.end
+            speedup = catch_up(lag, self.config)
+            line.rate, line.stretch = speedup.rate, speedup.stretch
             pieces = self._speaker.stream(
-                line, rate=rate, first_chars=self.config.first_piece_chars
+                line, rate=speedup.rate, first_chars=self.config.first_piece_chars
             )
             for number, speech in enumerate(pieces):
                 if number == 0:
                     line.stamps[Stamp.tts] = self.clock.now()
-                self._put(Queue.output, (line, speech.samples))
+                self._put(Queue.output, (line, self._shaped(speech.samples, speedup)))
         self._put(Queue.output, _DONE)
+
+    def _shaped(self, samples: np.ndarray, speedup: Speedup) -> np.ndarray:
+        """A piece stretched, with its pauses cut short, when catching up."""
+        rate = self.engines.voices.sample_rate
+        if speedup.tighten:
+            samples = trim_silence(samples, rate)
+        return time_stretch(samples, rate, speedup.stretch) if speedup.stretch > 1 else samples
+
+    def _queued_seconds(self) -> float:
+        """Seconds of Spanish the lines waiting for speech will take (predicted)."""
+        waiting = self._queues[Queue.tts]
+        with waiting.mutex:
+            lines = [line for line in waiting.queue if line is not _DONE]
+        voices = self.engines.voices
+        return sum(voices.for_pitch(line.pitch_hz).predict(line.translation) for line in lines)
 
     def _too_late(self, line: Line, start: float, where: str) -> bool:
         lag = start - line.end
@@ -387,6 +432,9 @@ class LiveSession:
             if line.placed_start is None:
                 line.placed_start = start
             line.placed_end = self._free_at = start + len(samples) / rate
+            self.lag.append((start, line.placed_end - line.end))
+            if self.echo is not None:
+                self.echo.playing(start, line.placed_end + OUTPUT_LATENCY_S)
             if self.track is not None:
                 self.track.place(start, samples)
             if self.speakers is not None:

@@ -22,6 +22,8 @@ from dubber.measure.data import ManifestRow
 from dubber.measure.scores import bleu_chrf, error_rates
 from dubber.media.decode import decode_audio, resample
 
+LINE_MARGIN_S = 0.15  # heard around each placed line, so cut-off word edges are not counted
+
 
 def _transcribe(recognizer: Recognizer, audio: np.ndarray, language: str) -> str:
     segments, _ = recognizer.transcribe(audio, language=language)
@@ -168,6 +170,51 @@ def evaluate_s2st(
             for r, t, m, h in zip(rows, transcripts, translations, heard, strict=True)
         ],  # fmt: skip
         "_texts": {"hyp.txt": heard, "ref.txt": references, "mt.txt": translations},
+    }
+
+
+def evaluate_dub(
+    document: DubDocument, audio: np.ndarray, listener: Recognizer, listener_name: str
+) -> dict:
+    """Intelligibility of a finished dub: its audio track (16 kHz) heard by a multilingual
+    Whisper where each line was placed, and scored against the Spanish lines (corpus WER; what
+    a cut line lost counts as errors), with each line's WER, speed-up and fit, so that what costs
+    most shows. `track_wer` hears the whole track in one pass instead (Whisper's long-form
+    decoding skips stretches of dense speech, so it reads worse than the dub is)."""
+    language = document.target_language
+    spoken = [line for line in document.lines if line.placed_start is not None and line.translation]
+    if not spoken:
+        raise DubberError("the dub document has no spoken lines: dub the file first")
+    track = error_rates([" ".join(line.translation for line in spoken)],
+                        [_transcribe(listener, audio, language)], language)  # fmt: skip
+    items = []
+    for line in spoken:
+        begin = max(int((line.placed_start - LINE_MARGIN_S) * AUDIO_RATE), 0)
+        end = int((line.placed_end + LINE_MARGIN_S) * AUDIO_RATE)
+        heard = _transcribe(listener, audio[begin:end], language)
+        rates = error_rates([line.translation], [heard], language)
+        items.append({
+            "index": line.index, "translation": line.translation, "heard": heard,
+            "wer": rates["wer"], "speedup": line.speedup,
+            "fit": line.fit.value if line.fit else "",
+        })  # fmt: skip
+    by_fit: dict[str, list[float]] = {}
+    for item in items:
+        by_fit.setdefault(item["fit"] or "unknown", []).append(item["wer"])
+    lines = error_rates([i["translation"] for i in items], [i["heard"] for i in items], language)
+    return {
+        "wer": lines["wer"],
+        "cer": lines["cer"],
+        "track_wer": track["wer"],
+        "line_wer_median": float(np.median([i["wer"] for i in items])),
+        "line_wer_by_fit": {fit: float(np.mean(v)) for fit, v in sorted(by_fit.items())},
+        "lines": len(items),
+        "listener": listener_name,
+        "items": items,
+        "_texts": {
+            "hyp.txt": lines["normalized_hypotheses"],
+            "ref.txt": lines["normalized_references"],
+        },
     }
 
 

@@ -49,6 +49,7 @@ TEXT_FILES = {  # the scored texts each evaluation saves beside its report
     "tts": ("hyp.txt", "ref.txt"),
     "s2st": ("hyp.txt", "ref.txt", "mt.txt"),
     "sync": (),
+    "dub": ("hyp.txt", "ref.txt"),
 }
 
 

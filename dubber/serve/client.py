@@ -187,31 +187,46 @@ class RemoteTranslator:
     """`Translator` served by the `mt` model (which batches requests from every client)."""
 
     def __init__(
-        self, connection: ServerConnection, name: str, source_language: str, target_language: str
+        self,
+        connection: ServerConnection,
+        name: str,
+        source_language: str,
+        target_language: str,
+        length_hints: bool = False,
     ) -> None:
         self._connection = connection
         self.name = name
         self.source_language = source_language
         self.target_language = target_language
+        self.length_hints = length_hints
 
     def translate(
-        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        num_hypotheses: int = 1,
+        beam_size: int | None = None,
+        max_syllables: Sequence[int | None] | None = None,
     ) -> list[Translation]:
         """Translate each text, up to `MT_ROWS_PER_REQUEST` texts per request."""
+        limits = list(max_syllables or [None] * len(texts))
         results: list[Translation] = []
         for start in range(0, len(texts), MT_ROWS_PER_REQUEST):
             chunk = list(texts[start : start + MT_ROWS_PER_REQUEST])
+            rows = len(chunk)
+            syllables = [limit or 0 for limit in limits[start : start + MT_ROWS_PER_REQUEST]]
             answer = self._connection.infer(
                 True,
                 text=_utf8(chunk),
-                target_language=_utf8([self.target_language] * len(chunk)),
-                num_hypotheses=np.full((len(chunk), 1), num_hypotheses, np.int32),
-                beam_size=np.full((len(chunk), 1), beam_size or 0, np.int32),
+                target_language=_utf8([self.target_language] * rows),
+                num_hypotheses=np.full((rows, 1), num_hypotheses, np.int32),
+                beam_size=np.full((rows, 1), beam_size or 0, np.int32),
+                max_syllables=np.array(syllables, np.int32).reshape(rows, 1),
             )
-            rows = np.asarray(answer["translations"]).reshape(-1)
+            translated = np.asarray(answer["translations"]).reshape(-1)
             results += [
                 translation_from_json(source, bytes(row).decode("utf-8"))
-                for source, row in zip(chunk, rows, strict=True)
+                for source, row in zip(chunk, translated, strict=True)
             ]
         return results
 
@@ -346,6 +361,7 @@ def connect(
         info["translator"],
         info["source_language"],
         info["target_language"],
+        bool(info.get("length_hints", False)),
     )
     synthesizer: RemoteSynthesizer = RemoteSynthesizer(
         ServerConnection(url, TTS, retry),

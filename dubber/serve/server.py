@@ -33,6 +33,7 @@ from dubber.serve.wire import (
     MAX_BEAM,
     MAX_HYPOTHESES,
     MAX_RATE,
+    MAX_SYLLABLES,
     MAX_TEXT_BYTES,
     MIN_RATE,
     MT,
@@ -124,14 +125,23 @@ class DubberModels:
         return segments_to_json(list(segments), info)
 
     def translate(
-        self, texts: list[str], nbest: list[int], beams: list[int | None]
+        self,
+        texts: list[str],
+        nbest: list[int],
+        beams: list[int | None],
+        syllables: list[int | None] | None = None,
     ) -> list[Translation]:
         """Translate every text in as few translator calls as there are distinct settings."""
+        syllables = syllables or [None] * len(texts)
         results: list[Translation | None] = [None] * len(texts)
         for n, beam in sorted(set(zip(nbest, beams, strict=True)), key=str):
             rows = [i for i, k in enumerate(zip(nbest, beams, strict=True)) if k == (n, beam)]
+            limits = [syllables[i] for i in rows]
             batch = self.engines.translator.translate(
-                [texts[i] for i in rows], num_hypotheses=n, beam_size=beam
+                [texts[i] for i in rows],
+                num_hypotheses=n,
+                beam_size=beam,
+                max_syllables=limits if any(limits) else None,
             )
             for i, translation in zip(rows, batch, strict=True):
                 results[i] = translation
@@ -183,7 +193,7 @@ class DubberModels:
     def mt(self, requests: Requests) -> Responses:
         """Rows of UTF-8 sentences (from any number of requests) translated in one batch; a
         beam_size of 0 keeps the translator's own."""
-        counts, texts, nbest, beams = [], [], [], []
+        counts, texts, nbest, beams, syllables = [], [], [], [], []
         target = self.engines.translator.target_language
         for request in requests:
             rows = int(np.asarray(request["text"]).reshape(-1).size)
@@ -200,7 +210,11 @@ class DubberModels:
                 if not 0 <= int(beam) <= MAX_BEAM:
                     raise BadRequest(f"beam_size must be 0 to {MAX_BEAM}, got {beam}")
                 beams.append(int(beam) or None)
-        results = iter(self.translate(texts, nbest, beams))
+            for limit in _column(request, "max_syllables", rows, 0):
+                if not 0 <= int(limit) <= MAX_SYLLABLES:
+                    raise BadRequest(f"max_syllables must be 0 to {MAX_SYLLABLES}, got {limit}")
+                syllables.append(int(limit) or None)
+        results = iter(self.translate(texts, nbest, beams, syllables))
         responses = []
         for rows in counts:
             mine = [translation_to_json(next(results)) for _ in range(rows)]
@@ -268,6 +282,7 @@ class DubberModels:
                 "multilingual": bool(getattr(self.engines.recognizer, "multilingual", False)),
                 "translator": translator.name,
                 "mt_model": self.engines.mt_model,
+                "length_hints": translator.length_hints,
                 "source_language": translator.source_language,
                 "target_language": translator.target_language,
                 "voice": str(Voice(self.voice.model)),
@@ -319,6 +334,7 @@ def bind_models(triton: object, models: DubberModels, instances: int) -> None:
                 text("target_language", optional=True),
                 Tensor(name="num_hypotheses", dtype=np.int32, shape=(1,), optional=True),
                 Tensor(name="beam_size", dtype=np.int32, shape=(1,), optional=True),
+                Tensor(name="max_syllables", dtype=np.int32, shape=(1,), optional=True),
             ],
             [text("translations")],
             batched,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dubber.chain.line import Stamp
 from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.duration import calibrated
 from dubber.engines.espeak import EspeakSynthesizer
@@ -24,7 +26,7 @@ from dubber.live.sinks import PlacedTrack
 from dubber.live.sources import FileSource, SamplesSource
 from dubber.live.stats import LATENCY_STAGES, write_stats
 from dubber.measure.scores import word_error_rate
-from dubber.media.decode import write_wav
+from dubber.media.decode import decode_audio, resample, write_wav
 from dubber.media.dsp import rms_db
 from dubber.media.subtitles import parse_srt
 from dubber.settings import RuntimeOptions
@@ -181,3 +183,122 @@ def test_overload_degrades_with_a_warning_and_bounded_queues(engines, stream):
     assert live.peak_queue.get(Queue.capture, 0) <= 64
     assert any(line.dropped for line in lines) or any("merged" in w for w in live.warnings)
     assert all((line.placed_start is None) == bool(line.dropped) for line in lines)
+
+
+class Recorded:
+    """A real voice whose pieces are timed as they come out (for the streaming test)."""
+
+    def __init__(self, synthesizer) -> None:
+        self._synthesizer = synthesizer
+        self.name, self.language = synthesizer.name, synthesizer.language
+        self.sample_rate, self.style = synthesizer.sample_rate, synthesizer.style
+        self.styles = synthesizer.styles
+        self.pieces_at: list[float] = []
+
+    def with_style(self, style):
+        return self
+
+    def synthesize(self, text, *, rate=1.0):
+        for piece in self._synthesizer.synthesize(text, rate=rate):
+            self.pieces_at.append(time.monotonic())
+            yield piece
+
+
+class TimedTrack(PlacedTrack):
+    """The output track, with the wall time each piece was placed."""
+
+    def __init__(self, sample_rate: int) -> None:
+        super().__init__(sample_rate)
+        self.placed_at: list[float] = []
+
+    def place(self, start_s, samples):
+        self.placed_at.append(time.monotonic())
+        super().place(start_s, samples)
+
+
+def test_a_long_line_starts_playing_before_its_last_piece_is_synthesised(engines, shared_data):
+    """Kokoro (slow) speaking a sentence of several clauses: its first clause plays first."""
+    kokoro = load_engines(
+        Store(), RuntimeOptions(threads=2), EngineChoice("whisper-tiny.en", "apertium",
+        voice="kokoro-82m-offline", match_voice_to_pitch=False),
+    )  # fmt: skip
+    choice = kokoro.voices.for_pitch(None)
+    recorded = Recorded(choice.synthesizer)
+    voices = VoiceBank({None: VoiceChoice(choice.voice, recorded, choice.duration)})
+    track = TimedTrack(recorded.sample_rate)
+    config = LiveConfig(pause_ms=2000, max_utterance_s=20, max_lag_s=120)  # one line
+    session = LiveSession(replace(kokoro, voices=voices), config, track=track)
+    audio, _ = speech_with_pauses([shared_data / "asr" / "jfk_inaugural_1961.wav"])
+    [line] = session.run(SamplesSource(audio, "one long sentence"), speed=1.0)
+    assert len(recorded.pieces_at) >= 2, line.translation
+    assert track.placed_at[0] < recorded.pieces_at[-1] - 0.2
+    assert line.placed_start is not None and line.stamps[Stamp.tts] <= line.placed_start
+
+
+@pytest.fixture(scope="module")
+def pico_engines() -> Engines:
+    choice = EngineChoice("whisper-tiny.en", "apertium", voice="pico-es_ES")
+    return load_engines(Store(), RuntimeOptions(threads=2), choice)
+
+
+def test_dense_speech_is_caught_up_with_speed_not_dropped(pico_engines, shared_data):
+    """The 78 s call, one sentence after another: the Spanish runs longer than the English, so
+    the session must speed up to keep the lag bounded, and speak every line."""
+    audio = decode_audio(shared_data / "longform" / "06-ibm-earnings-1min.wav")
+    session = LiveSession(pico_engines, LiveConfig())
+    session.warm_up()
+    lines = session.run(SamplesSource(audio, "the call"), speed=1.0)
+    report = session.report()
+    assert len(lines) >= 12 and not [line.index for line in lines if line.dropped]
+    assert any(line.rate > 1.0 for line in lines), "nothing was sped up"
+    assert report["lag_max_s"] <= LiveConfig().max_lag_s
+    assert set(report["stage_waits_s"]) >= {"asr", "mt", "tts", "output"}
+
+
+class Room:
+    """Speakers and a microphone in one room: what the speakers play (placed at input-clock
+    times) comes back into the microphone, mixed with the speaker's English."""
+
+    def __init__(self, speech: np.ndarray, voice_rate: int) -> None:
+        self.speech, self.voice_rate = speech, voice_rate
+        self.heard = np.zeros(len(speech) + 30 * AUDIO_RATE, np.float32)
+
+    def write(self, samples: np.ndarray) -> None:  # the speakers: placed below, when known
+        pass
+
+    def place(self, start_s: float, samples: np.ndarray) -> None:
+        echo = resample(samples, self.voice_rate, AUDIO_RATE) * 0.6
+        begin = int(start_s * AUDIO_RATE)
+        end = min(begin + len(echo), len(self.heard))
+        self.heard[begin:end] += echo[: end - begin]
+
+    def source(self) -> SamplesSource:
+        room = self
+
+        class Microphone(SamplesSource):
+            def chunks(self, clock):
+                position = 0
+                for chunk in super().chunks(clock):
+                    mixed = chunk + room.heard[position : position + len(chunk)]
+                    position += len(chunk)
+                    yield mixed
+
+        return Microphone(self.speech, "a room")
+
+
+@pytest.mark.parametrize("duplex", [False, True], ids=["half-duplex", "duplex"])
+def test_the_spanish_played_in_the_room_is_not_translated_again(
+    pico_engines, shared_data, references, duplex
+):
+    clips = ["cmuarctic_aew_a0003.wav", "ljspeech_LJ001-0007.wav"]
+    audio, spans = speech_with_pauses([shared_data / "asr" / c for c in clips], pause=6.0)
+    room = Room(audio, pico_engines.voices.sample_rate)
+    config = LiveConfig(max_lag_s=120, duplex=duplex)
+    session = LiveSession(pico_engines, config, speakers=room, track=room)
+    lines = session.run(room.source(), speed=1.0)
+    english = [line for line in lines if any(s - 0.5 <= line.start < e for s, e in spans)]
+    assert len(english) == len(clips)
+    for line, clip in zip(english, clips, strict=True):
+        assert word_error_rate([references[clip]], [line.source]) < 0.5, line.source
+    heard_itself = len(lines) > len(english)
+    assert heard_itself == duplex, [line.source for line in lines]

@@ -40,6 +40,7 @@ class StandInTranslator:
     """Runs a (random-weight) OPUS-MT model for its timing; returns the source text unchanged."""
 
     name = "opusmt-timing"
+    length_hints = False
     source_language, target_language = "en", "es"
 
     def __init__(self, model_dir: Path, runtime: RuntimeOptions, decoding_length: int) -> None:
@@ -49,7 +50,12 @@ class StandInTranslator:
         self.model = OpusMTTranslator(model_dir, runtime, config)
 
     def translate(
-        self, texts: Sequence[str], *, num_hypotheses: int = 1, beam_size: int | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        num_hypotheses: int = 1,
+        beam_size: int | None = None,
+        max_syllables: Sequence[int | None] | None = None,
     ) -> list[Translation]:
         self.model.translate(texts, num_hypotheses=num_hypotheses, beam_size=beam_size)
         return [Translation(text, (Hypothesis(text, 0.0),)) for text in texts]
