@@ -1,10 +1,14 @@
 """Benchmark `dubber live`: end of speech -> first translated audio on ../shared/data recordings.
 
-    python scripts/bench_live.py [--mt-dir DIR] [--soak-minutes 30] [--json out.json]
+    python scripts/bench_live.py [--voice ID] [--busy 1] [--stand-in-mt] [--soak-minutes 30]
+                                 [--repeats 3] [--json out.json]
 
-Plays the shared recordings at real-time pace with pauses between them through Whisper tiny.en
-int8, CTranslate2 OPUS-MT (a random model of the real shape, built here when --mt-dir is not
-given, timed with a fixed decoding length) and the Piper joe voice, on 2 threads per model.
+Plays the shared long recordings and speech clips at real-time pace, with pauses between them,
+through what `dubber live` picks on this machine (the installed Whisper, translator and voice for
+live use), on 2 threads. `--busy N` keeps N other processes spinning on the CPU meanwhile (the
+"machine busy with another job" case). `--stand-in-mt` (or `--mt-dir`) times a random-weight
+OPUS-MT-shaped translator instead, whose output is noise: the English is spoken, and every figure
+it gives is labelled STAND-IN.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
+import statistics
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
-from dubber.measure.bench.live import TYPICAL_SPANISH_TOKENS, measure_live
+from dubber.measure.bench.live import TYPICAL_SPANISH_TOKENS, clips_with_pauses, measure_live
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -31,40 +38,99 @@ def build_opus_mt_shape(folder: Path) -> Path:
     return folder / "ct2"
 
 
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextmanager
+def busy(processes: int):
+    """`processes` other processes keeping a core each busy while the block runs."""
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(processes)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.terminate()
+            spinner.join()
+
+
+def brief(run: dict) -> dict:
+    """The headline figures of one run."""
+    keys = ("dropped", "latency_end_to_audio_s", "latency_start_to_caption_s", "lag_max_s",
+            "stage_seconds", "stage_waits_s", "drift", "input_seconds", "load_average", "setup")
+    return {key: run[key] for key in keys if key in run}
+
+
+def medians(runs: list[dict]) -> dict:
+    """Median over runs of the headline latencies, and the worst drop count and lag."""
+    def median(path: tuple[str, str]) -> float | None:
+        values = [r[path[0]][path[1]] for r in runs if r[path[0]][path[1]] is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    return {
+        "runs": len(runs),
+        "end_to_audio_p50_s": median(("latency_end_to_audio_s", "p50")),
+        "end_to_audio_p95_s": median(("latency_end_to_audio_s", "p95")),
+        "start_to_caption_p50_s": median(("latency_start_to_caption_s", "p50")),
+        "dropped_max": max(r["dropped"] for r in runs),
+        "lag_max_s": max((r["lag_max_s"] or 0.0) for r in runs),
+        "lines": [len(r["lines"]) for r in runs],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=Path, nargs="*", help="[default: shared/data/asr/*.wav]")
+    parser.add_argument("--clips", type=Path, nargs="*",
+                        help="[default: shared/data/longform/*.wav, then shared/data/asr/*.wav]")
     parser.add_argument("--pause", type=float, default=1.5, help="seconds between clips")
-    parser.add_argument("--mt-dir", type=Path, help="CTranslate2 OPUS-MT-shaped model folder")
+    parser.add_argument("--asr", help="Whisper model id [default: as dubber live picks]")
+    parser.add_argument("--voice", help="voice id [default: as dubber live picks]")
+    parser.add_argument("--stand-in-mt", action="store_true",
+                        help="time a random-weight OPUS-MT-shaped translator (labelled STAND-IN)")
+    parser.add_argument("--mt-dir", type=Path, help="that stand-in's CTranslate2 folder")
     parser.add_argument("--decoding-length", type=int, default=TYPICAL_SPANISH_TOKENS)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--voice-threads", type=int, help="the voice's threads [default: --threads]")
     parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--busy", type=int, default=0, help="other CPU-bound processes to run")
+    parser.add_argument("--repeats", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--soak-minutes", type=float, help="loop the clips this long")
-    parser.add_argument("--json", type=Path, help="write the full result here")
+    parser.add_argument("--json", type=Path, help="write every run in full here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    clips = args.clips or sorted((DATA / "asr").glob("*.wav"))
-    with tempfile.TemporaryDirectory() as scratch:
-        mt_dir = args.mt_dir or build_opus_mt_shape(Path(scratch))
-        loops = 1
-        if args.soak_minutes:
-            from dubber.measure.bench.live import clips_with_pauses
-
-            once = len(clips_with_pauses(clips, args.pause)) / 16000
-            loops = max(1, round(args.soak_minutes * 60 / once))
-        result = measure_live(
-            clips,
-            pause_s=args.pause,
-            loops=loops,
-            speed=args.speed,
-            threads=args.threads,
-            mt_dir=mt_dir,
-            decoding_length=args.decoding_length,
-        )
+    clips = args.clips or [
+        *sorted((DATA / "longform").glob("*.wav")), *sorted((DATA / "asr").glob("*.wav"))
+    ]
+    loops = 1
+    if args.soak_minutes:
+        once = len(clips_with_pauses(clips, args.pause)) / 16000
+        loops = max(1, round(args.soak_minutes * 60 / once))
+    with tempfile.TemporaryDirectory() as scratch, busy(args.busy):
+        mt_dir = args.mt_dir
+        if args.stand_in_mt and mt_dir is None:
+            mt_dir = build_opus_mt_shape(Path(scratch))
+        runs = [
+            measure_live(
+                clips,
+                pause_s=args.pause,
+                loops=loops,
+                speed=args.speed,
+                threads=args.threads,
+                asr_model=args.asr,
+                voice=args.voice,
+                voice_threads=args.voice_threads,
+                mt_dir=mt_dir,
+                decoding_length=args.decoding_length,
+            )
+            for _ in range(args.repeats)
+        ]
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    brief = {k: v for k, v in result.items() if k != "lines"}
-    print(json.dumps(brief, indent=1, ensure_ascii=False))
+        args.json.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
+    summary = {"busy_processes": args.busy, "medians": medians(runs), "last_run": brief(runs[-1])}
+    print(json.dumps(summary, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ class TranscriptFormat(str, Enum):
     json = "json"
 
 
+def transcript_options(fmt: TranscriptFormat) -> TranscribeOptions:
+    """Decoding options for a transcript: word timings only where it shows them (JSON), since
+    they change where Whisper resumes after each window and cost words on some clips."""
+    return TranscribeOptions(word_timestamps=fmt is TranscriptFormat.json)
+
+
 def render_transcript(
     segments: Sequence[Segment], info: TranscriptionInfo, fmt: TranscriptFormat
 ) -> str:

@@ -49,7 +49,12 @@ def transcribe(
     offline: OfflineOption = False,
 ) -> None:
     """Transcribe speech in an audio or video file to text, SRT, WebVTT or JSON."""
-    from dubber.chain.transcribe import TranscriptFormat, recognise, render_transcript
+    from dubber.chain.transcribe import (
+        TranscriptFormat,
+        recognise,
+        render_transcript,
+        transcript_options,
+    )
     from dubber.engines.load import load_recognizer
     from dubber.media.decode import decode_audio
     from dubber.media.probe import probe
@@ -75,6 +80,7 @@ def transcribe(
             recognizer,
             decode_audio(media),
             language=language,
+            options=transcript_options(fmt),
             on_progress=lambda done, total: report("recognise", done, total),
         )
         segments = list(segments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,12 +100,19 @@ def asr(
     model: Annotated[str | None, typer.Option(help="Whisper model id \\[default: best].")] = None,
     language: Annotated[str, typer.Option(help="Spoken language.")] = "en",
     text_column: TextColumnOption = None,
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain", help="Also score plain faster-whisper (its defaults, same model and beam)."
+        ),
+    ] = False,
     json_: JsonOption = None,
     out_dir: OutDirOption = None,
 ) -> None:
     """WER and CER (Whisper's normaliser) of a Whisper model on a manifest of recordings."""
     from dubber.engines.choose import choose_recognizer
     from dubber.engines.load import load_recognizer, resolve_model
+    from dubber.engines.types import TranscribeOptions
     from dubber.measure.data import read_manifest
     from dubber.measure.evaluate import evaluate_asr
 
@@ -114,8 +122,14 @@ def asr(
     model = resolve_model(store, model, "asr").id if model else None
     model = model or choose_recognizer(store, language).model_id
     recognizer = load_recognizer(store, model, runtime)
+    baseline = None
+    if plain:
+        beam_size = TranscribeOptions().beam_size
+        baseline = functools.partial(
+            recognizer.transcribe_plain, language=language, beam_size=beam_size
+        )
     with console.status(f"transcribing {len(rows)} files"):
-        report = evaluate_asr(rows, recognizer, model, language)
+        report = evaluate_asr(rows, recognizer, model, language, baseline)
     _show("asr", report, json_, out_dir, [manifest])
 
 

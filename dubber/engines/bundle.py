@@ -22,6 +22,7 @@ class EngineChoice:
     source_language: str = "en"
     target_language: str = "es"
     purpose: Purpose = Purpose.dub  # what `auto` picks a voice for
+    voice_threads: int | None = None  # the voice's own CPU budget (live); None: the runtime's
 
 
 @dataclass

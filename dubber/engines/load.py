@@ -3,6 +3,7 @@ on a `dubber serve` server, for dub, live, serve and eval."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Iterator
@@ -60,8 +61,11 @@ def load_engines(
         mt_model = resolve_model(store, mt_model, "mt").id
     translator = load_translator(store, "auto", source, target, runtime, mt_model)
     voice = Voice.parse(choice.voice) if choice.voice else None
+    voice_runtime = runtime
+    if choice.voice_threads:
+        voice_runtime = dataclasses.replace(runtime, threads=choice.voice_threads)
     synthesizer, voice = load_synthesizer(
-        store, voice, choice.target_language, runtime, choice.purpose
+        store, voice, choice.target_language, voice_runtime, choice.purpose
     )
     voices = VoiceBank.build(
         synthesizer, voice, choice.match_voice_to_pitch, store.home / "calibration"

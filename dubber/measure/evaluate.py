@@ -8,11 +8,12 @@ Every evaluation returns a report dict whose top level holds the headline number
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from dubber.chain.s2st import translate_speech
+from dubber.chain.transcribe import TranscriptFormat, transcript_options
 from dubber.dub.document import DubDocument
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Recognizer, Synthesizer, Translator, synthesize_all
@@ -26,23 +27,33 @@ LINE_MARGIN_S = 0.15  # heard around each placed line, so cut-off word edges are
 
 
 def _transcribe(recognizer: Recognizer, audio: np.ndarray, language: str) -> str:
-    segments, _ = recognizer.transcribe(audio, language=language)
+    """The text `dubber transcribe` gives."""
+    options = transcript_options(TranscriptFormat.text)
+    segments, _ = recognizer.transcribe(audio, language=language, options=options)
     return " ".join(s.text.strip() for s in segments).strip()
 
 
 def evaluate_asr(
-    rows: Sequence[ManifestRow], recognizer: Recognizer, model: str, language: str = "en"
+    rows: Sequence[ManifestRow],
+    recognizer: Recognizer,
+    model: str,
+    language: str = "en",
+    plain: Callable[[np.ndarray], str] | None = None,
 ) -> dict:
-    """WER/CER of `recognizer` on the manifest, with its real-time factor."""
-    hypotheses, busy, audio_seconds = [], 0.0, 0.0
+    """WER/CER of `recognizer` on the manifest, with its real-time factor; with `plain` (the
+    wrapped library with its own defaults), its WER/CER on the same audio beside them."""
+    hypotheses, baseline, busy, audio_seconds = [], [], 0.0, 0.0
     for row in rows:
         audio = decode_audio(row.file)
         started = time.perf_counter()
         hypotheses.append(_transcribe(recognizer, audio, language))
         busy += time.perf_counter() - started
         audio_seconds += len(audio) / AUDIO_RATE
-    rates = error_rates([r.reference for r in rows], hypotheses, language)
-    return {
+        if plain is not None:
+            baseline.append(plain(audio))
+    references = [r.reference for r in rows]
+    rates = error_rates(references, hypotheses, language)
+    report = {
         "wer": rates["wer"],
         "cer": rates["cer"],
         "model": model,
@@ -59,6 +70,12 @@ def evaluate_asr(
             "ref.txt": rates["normalized_references"],
         },
     }
+    if plain is not None:
+        plain_rates = error_rates(references, baseline, language)
+        report["plain_wer"], report["plain_cer"] = plain_rates["wer"], plain_rates["cer"]
+        for item, text in zip(report["items"], baseline, strict=True):
+            item["plain_hypothesis"] = text
+    return report
 
 
 def evaluate_mt(sources: Sequence[str], references: Sequence[str], translator: Translator) -> dict:

@@ -160,3 +160,39 @@ def test_cli_without_portaudio_suggests_input_file(tmp_path):
         timeout=300,
     )
     one_line_error(result, "PortAudio", "--input FILE")
+
+
+@pytest.mark.slow
+def test_cli_ctrl_c_flushes_every_output(shared_data, tmp_path):
+    """Ctrl-C in the middle of a long recording: the lines already heard are still translated and
+    spoken, and the WAV, both SRTs and the stats are complete and agree with each other."""
+    out, stats, srt = tmp_path / "es.wav", tmp_path / "stats.json", tmp_path / "live.srt"
+    command = [
+        str(Path(sys.executable).with_name("dubber")), "live", "--input",
+        str(shared_data / "longform" / "06-ibm-earnings-1min.wav"), "-o", str(out),
+        "--srt", str(srt), "--stats", str(stats), "--max-lag", "600", *ENGINES, *VOICE,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while "listening" not in seen and process.poll() is None:
+        seen += process.stderr.readline()
+    time.sleep(15.0)
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=120)[1]
+    assert process.returncode == 0, seen + rest
+    assert "Traceback" not in rest
+    lines = json.loads(stats.read_text(encoding="utf-8"))["lines"]
+    spoken = [line for line in lines if not line["dropped"]]
+    assert len(lines) >= 2 and spoken == lines, lines  # nothing heard is left unspoken
+    assert all(line["speech_start_s"] < 17.0 for line in lines)
+    english = (tmp_path / "live.en.srt").read_text(encoding="utf-8")
+    spanish = (tmp_path / "live.es.srt").read_text(encoding="utf-8")
+    assert english.count(" --> ") == len(lines) and spanish.count(" --> ") == len(lines)
+    assert all(line["translation"] in spanish for line in spoken)
+    from dubber.media.decode import decode_audio
+
+    track = decode_audio(out)
+    last = max(line["times_s"]["first_audio"] + line["audio_seconds"] for line in spoken)
+    assert len(track) / AUDIO_RATE >= last - 0.1
+    tail = track[int((last - 1.0) * AUDIO_RATE) : int(last * AUDIO_RATE)]
+    assert float(abs(tail).max()) > 0.01, "the last line's speech is missing from the WAV"

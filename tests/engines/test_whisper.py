@@ -88,3 +88,11 @@ def test_long_audio_is_decoded_in_blocks_cut_at_pauses(recognizer, shared_data):
     assert word_error_rate([expected], [" ".join(w.text for w in words)]) <= 0.1
     last_clip_start = (len(clips[0]) + len(clips[1]) + 2 * 16000) / 16000
     assert words[-1].start >= last_clip_start
+
+
+def test_vad_cuts_only_long_audio_or_clips_that_are_mostly_not_speech(recognizer, shared_data):
+    speech = decode_audio(shared_data / "asr" / "fleurs_en_005.wav")  # 11 s, spoken throughout
+    silence = np.zeros(16000 * 14, np.float32)
+    assert not recognizer.vad_helps(speech)
+    assert recognizer.vad_helps(np.concatenate([silence, speech[: 16000 * 4], silence]))
+    assert recognizer.vad_helps(np.concatenate([speech, speech, speech]))  # over one window

@@ -40,8 +40,28 @@ def asr_report(shared_data, tmp_path_factory) -> dict:
     header, *rows = _lines(shared_data / "asr" / "refs.tsv")
     absolute = [f"{shared_data / 'asr'}/{row}" for row in rows[:ASR_CLIPS]]
     (tmp / "refs.tsv").write_text("\n".join([header, *absolute]) + "\n", encoding="utf-8")
-    report, _ = _eval(tmp, "asr", str(tmp / "refs.tsv"), "--model", "whisper-tiny.en")
+    report, _ = _eval(tmp, "asr", str(tmp / "refs.tsv"), "--model", "whisper-tiny.en", "--plain")
     return report
+
+
+@pytest.mark.slow
+def test_asr_is_never_worse_than_plain_faster_whisper(asr_report):
+    """The baseline is faster-whisper itself, run here with its own defaults and the same beam:
+    dubber's VAD and options must not cost words on these clips."""
+    from faster_whisper import WhisperModel
+
+    from dubber.store.store import Store
+
+    model = WhisperModel(str(Store().path("whisper-tiny.en")), compute_type="int8", cpu_threads=2)
+    plain = [
+        " ".join(s.text.strip() for s in model.transcribe(item["file"], beam_size=5)[0])
+        for item in asr_report["items"]
+    ]
+    normalise = EnglishTextNormalizer()
+    refs = [" ".join(normalise(i["reference"]).split()) for i in asr_report["items"]]
+    plain_wer = jiwer.wer(refs, [" ".join(normalise(text).split()) for text in plain])
+    assert asr_report["plain_wer"] == pytest.approx(plain_wer)
+    assert asr_report["wer"] <= plain_wer
 
 
 @pytest.mark.slow

@@ -1,10 +1,12 @@
 """The live benchmark: recordings with pauses between them, played at real-time pace through a
 `LiveSession`, with end-of-speech -> first-audio latency, per-stage times and memory over time.
 
-Here no real OPUS-MT weights exist, so `mt_dir` may point at a random-weight model of the OPUS-MT
-shape (`scripts/build_tiny_marian.py OUT --shape opus-mt`). Its speed is the real model's, but its
-output is noise, so `StandInTranslator` times it with a fixed decoding length and passes the English
-text on to be spoken (the English Piper joe voice speaks as fast as a Spanish Piper voice would).
+By default the session runs what `dubber live` picks on this machine (the installed Whisper,
+translator and voice for live use). To time a translator that cannot be installed here, `mt_dir`
+may point at a random-weight model of the OPUS-MT shape (`scripts/build_tiny_marian.py OUT --shape
+opus-mt`): its speed is the real model's, but its output is noise, so `StandInTranslator` times it
+with a fixed decoding length and passes the English text on to be spoken. Every figure made so is
+labelled a stand-in in the result's setup.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from dubber.chain.line import Line
 from dubber.engines.bundle import EngineChoice
+from dubber.engines.choose import Purpose
 from dubber.engines.load import load_engines
 from dubber.engines.types import AUDIO_RATE, Hypothesis, Translation
 from dubber.live.config import LiveConfig
@@ -88,8 +91,9 @@ def measure_live(
     loops: int = 1,
     speed: float = 1.0,
     threads: int = 2,
-    asr_model: str = "whisper-tiny.en",
-    voice: str = "piper-en_US-joe-medium",
+    asr_model: str | None = None,
+    voice: str | None = None,
+    voice_threads: int | None = None,
     mt_dir: Path | None = None,
     decoding_length: int = TYPICAL_SPANISH_TOKENS,
     config: LiveConfig | None = None,
@@ -99,11 +103,11 @@ def measure_live(
     """Play `clips` (with pauses, `loops` times) through a live session; the stats document plus
     the run's setup, memory samples and, for loops > 1, first-vs-last-tenth latency."""
     runtime = RuntimeOptions.choose("cpu", "int8", threads)
-    engines = load_engines(
-        store or Store(),
-        runtime,
-        EngineChoice(asr_model, "apertium", None, voice, match_voice_to_pitch=False),
-    )
+    choice = EngineChoice(
+        asr_model, voice=voice, match_voice_to_pitch=False, purpose=Purpose.live,
+        voice_threads=voice_threads,
+    )  # fmt: skip
+    engines = load_engines(store or Store(), runtime, choice)
     config = config or LiveConfig()
     if mt_dir is not None:
         engines.translator = StandInTranslator(mt_dir, runtime, decoding_length)
@@ -123,6 +127,7 @@ def measure_live(
     sampler.join()
     memory.append((round(session.clock.now(), 1), round(_rss_mb(), 1)))
     result = summarise(lines)
+    result.update({k: v for k, v in session.report().items() if k != "warnings"})
     result.update(
         input_seconds=round(session.input_seconds, 1),
         wall_seconds=round(wall, 1),
@@ -136,9 +141,14 @@ def measure_live(
             "loops": loops,
             "speed": speed,
             "threads": threads,
-            "asr": f"{asr_model} int8 beam {session.config.beam_size}",
-            "mt": f"random OPUS-MT shape, {decoding_length} tokens" if mt_dir else "apertium",
-            "tts": voice,
+            "voice_threads": voice_threads or threads,
+            "asr": f"{engines.asr_model} int8 beam {session.config.beam_size}",
+            "mt": (
+                f"STAND-IN: random-weight OPUS-MT shape, {decoding_length} tokens, English spoken"
+                if mt_dir
+                else engines.mt_model
+            ),
+            "tts": engines.voices.describe(),
             "pause_ms": session.config.pause_ms,
         },
     )
