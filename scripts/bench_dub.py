@@ -7,7 +7,7 @@ its sound track either (`--speech call`) the recording ../shared/data/longform, 
 factor of the whole job and of each stage (stages overlap, so they add up to more than the whole),
 and the peak memory (RSS) of this process; ffmpeg streams the mix with a small, fixed footprint.
 
-Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--threads 2]
+Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--engine E] [--threads 2]
                                    [--work DIR]
 """
 
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--speech", choices=("call", "read"), default="call")
     parser.add_argument("--voice", default=None, help="voice id [default: best installed]")
+    parser.add_argument("--engine", default="auto", help="translator: auto, apertium, llm, opusmt")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
     args = parser.parse_args()
@@ -87,7 +88,7 @@ def main() -> None:
         child.submit(build, media, args.minutes).result()
     started = time.perf_counter()
     engines = load_engines(
-        store, RuntimeOptions(threads=args.threads), EngineChoice(voice=args.voice),
+        store, RuntimeOptions(threads=args.threads), EngineChoice(translator=args.engine, voice=args.voice),
         check_language=True,
     )  # fmt: skip
     load_seconds = time.perf_counter() - started
@@ -98,6 +99,7 @@ def main() -> None:
     total, duration = report.wall_seconds, report.document.duration
     result = {
         "input_s": round(duration, 1),
+        "mt": engines.mt_model,
         "voice": engines.voices.describe(),
         "load_s": round(load_seconds, 1),
         "total_s": round(total, 1),

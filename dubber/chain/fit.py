@@ -40,7 +40,9 @@ class FitOutcome(str, Enum):
 class FitRules:
     """Limits on how far speech may be sped up, and the gap kept before the next utterance."""
 
-    max_rate: float = 1.2
+    # measured on the dense call with Pico: 1.35 cuts 3 lines of 19 (1.2: 4) and the dub is
+    # heard back better (round-trip WER 11.8 % against 12.7 %); a cut line is the costliest
+    max_rate: float = 1.35
     max_stretch: float = 1.25
     score_margin: float = 0.3
     gap: float = 0.1

@@ -108,7 +108,7 @@ def dub(
     ] = 1.25,
     max_rate: Annotated[
         float, typer.Option(min=1.0, max=2.0, help="Cap on the voice's own speed-up.")
-    ] = 1.2,
+    ] = FitRules.max_rate,
     asr_model: AsrModelOption = None,
     engine: TranslatorOption = TranslatorEngine.auto,
     mt_model: MtModelOption = None,

@@ -150,6 +150,11 @@ def live(
     mt_model: MtModelOption = None,
     voice: VoiceOption = None,
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
+    voice_threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="CPU threads of the voice \\[default: --threads]; fewer leave "
+                     "more to recognition on a small machine."),
+    ] = None,  # fmt: skip
     glossary: Annotated[
         Path | None, typer.Option(help="TSV of terms to keep or force: source<TAB>target.")
     ] = None,
@@ -182,7 +187,7 @@ def live(
     audio_source = open_source(input_, rate, _device_id(mic))
     choice = EngineChoice(
         asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch,
-        source.value, to.value, Purpose.live,
+        source.value, to.value, Purpose.live, voice_threads,
     )  # fmt: skip
     engines = load_engines(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server

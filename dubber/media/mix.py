@@ -32,7 +32,7 @@ class MixRules:
     """How the original is lowered while the dub speaks."""
 
     background: Background = Background.duck
-    duck_db: float = -15.0
+    duck_db: float = -20.0  # the dub heard back: 14.8 % WER at -20 dB, 16.6 % at -15 (dense call)
     ramp: float = 0.25
 
 

@@ -132,12 +132,12 @@ def test_speak_writes_speech_and_rate_shortens_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_speak_default_voice_is_the_offline_kokoro_pack(tmp_path):
+def test_speak_default_voice_is_the_native_pico_voice(tmp_path):
     out = tmp_path / "hola.wav"
     done = run_dubber("-v", "speak", "Hola a todos.", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert "kokoro-82m-offline" in done.stderr
-    assert read_wav(out)[1] == 24000
+    assert "pico-es_ES" in done.stderr and "no native neural es voice installed" in done.stderr
+    assert read_wav(out)[1] == 16000
 
 
 @pytest.mark.parametrize(
