@@ -9,9 +9,9 @@ An LLM can fail in ways a translation model does not: commentary, English left a
 a dropped clause or number. Every candidate is checked (`rejection`); a text with no acceptable
 candidate is translated by the fallback translator, with a warning.
 
-A text with a syllable target (`max_syllables`) whose translation is longer gets a second pass:
-the model is asked to shorten its own translation (it ignores a length asked for in the
-translation prompt itself); the shorter version, when acceptable, becomes the first candidate.
+A text with a syllable target (`max_syllables`) whose translation is longer gets one second
+pass: the model is asked, with a beam, to shorten its own translation (it ignores a length asked
+for in the translation prompt itself); the acceptable shorter rewrites lead its candidates.
 """
 
 from __future__ import annotations
@@ -30,11 +30,14 @@ from dubber.engines.protocols import Translator
 from dubber.engines.types import Hypothesis, Translation
 from dubber.errors import DubberError
 from dubber.settings import RuntimeOptions
+from dubber.text import syllables
 
 logger = logging.getLogger(__name__)
 
 FILES = ("config.json", "model.bin", "tokenizer.json", "vocabulary.json")
 _START, _END = "<|im_start|>", "<|im_end|>"
+SHORTEST, LONGEST = 0.5, 2.0  # output/source length ratios accepted
+SHORTEST_REWRITE = 0.25  # a rewrite asked to be short may drop more
 LANGUAGES = {
     "en": "English",
     "es": "Spanish",
@@ -246,11 +249,19 @@ class LLMTranslator:
         (distinct, best first), led by a shortened version when the text is over its syllable
         target; the fallback's translation when none is acceptable; "" for a blank text."""
         sources = [normalise(text) for text in texts]
-        kept = {
-            i: self._accept(i, sources[i], outputs)
-            for i, outputs in enumerate(candidates)
-            if sources[i]
-        }
+        kept: dict[int, list[Hypothesis]] = {}
+        for i, outputs in enumerate(candidates):
+            if not sources[i]:
+                continue
+            kept[i], reasons = self._accept(sources[i], outputs)
+            if not kept[i]:
+                logger.warning(
+                    "line %d: the LLM's translation of %r is unusable (%s); using %s instead",
+                    i + 1,
+                    _excerpt(sources[i]),
+                    "; ".join(reasons),
+                    self.fallback.name,
+                )
         if max_syllables is not None:
             self._shorten_long(sources, max_syllables, kept)
         failed = [i for i, hypotheses in kept.items() if not hypotheses]
@@ -263,27 +274,22 @@ class LLMTranslator:
             for i, text in enumerate(texts)
         ]
 
-    def _accept(self, index: int, source: str, outputs: Sequence[Candidate]) -> list[Hypothesis]:
-        """The acceptable, distinct candidates among `outputs`, best first; a warning names the
-        line when none is."""
+    def _accept(
+        self, source: str, outputs: Sequence[Candidate], shortest: float = SHORTEST
+    ) -> tuple[list[Hypothesis], list[str]]:
+        """The acceptable, distinct candidates among `outputs` (best first), and why the others
+        were rejected; `shortest` as in `rejection`."""
         kept: dict[str, Hypothesis] = {}
-        reasons = []
+        reasons: list[str] = []
         for output in outputs:
             text = clean_output(source, output.text)
-            reason = rejection(source, text, truncated=output.truncated)
+            reason = rejection(source, text, truncated=output.truncated, shortest=shortest)
             if reason is None:
                 kept.setdefault(text, Hypothesis(text, output.score))
-            else:
+            elif reason not in reasons:
                 reasons.append(reason)
-        if not kept:
-            logger.warning(
-                "line %d: the LLM's translation of %r is unusable (%s); using %s instead",
-                index + 1,
-                _excerpt(source),
-                "; ".join(dict.fromkeys(reasons)),
-                self.fallback.name,
-            )
-        return list(kept.values())
+        ranked = sorted(kept.values(), key=lambda h: not keeps_numbers(source, h.text))
+        return ranked, reasons
 
     def _shorten_long(
         self,
@@ -291,7 +297,9 @@ class LLMTranslator:
         targets: Sequence[int | None],
         kept: dict[int, list[Hypothesis]],
     ) -> None:
-        """Put a shorter version first for every text whose translation is over its target."""
+        """Put shorter versions first for every text whose translation is over its target:
+        the model's beam of rewrites of its first translation, the acceptable ones shorter than
+        it, best first (the duration-aware choice then picks among all)."""
         long = [
             i
             for i, target in enumerate(targets)
@@ -303,18 +311,16 @@ class LLMTranslator:
             {"source": sources[i], "translation": kept[i][0].text, "syllables": str(targets[i])}
             for i in long
         ]
-        found = self._generate(self._shorten, fields, [kept[i][0].text for i in long], beam=1)
+        beam = self.config.beam_size
+        found = self._generate(self._shorten, fields, [kept[i][0].text for i in long], beam)
         for i, outputs in zip(long, found, strict=True):
-            first = kept[i][0]
-            shorter = [
-                h
-                for h in self._accept(i, sources[i], outputs)
-                if syllables(h.text) < syllables(first.text)
-            ]
-            if shorter:
-                kept[i] = [shorter[0], *(h for h in kept[i] if h.text != shorter[0].text)]
-            else:
+            length = syllables(kept[i][0].text)
+            rewrites, _ = self._accept(sources[i], outputs, shortest=SHORTEST_REWRITE)
+            shorter = [h for h in rewrites if syllables(h.text) < length]
+            if not shorter:
                 logger.info("line %d: no acceptable shorter translation", i + 1)
+            known = {h.text for h in shorter}
+            kept[i] = [*shorter, *(h for h in kept[i] if h.text not in known)]
 
     def _generate(
         self, prompt: _Prompt, fields: list[dict[str, str]], lengths_of: list[str], beam: int
@@ -326,7 +332,7 @@ class LLMTranslator:
         limits = [
             min(
                 cfg.max_length_cap,
-                int(cfg.max_length_ratio * self._count(text)) + cfg.max_length_extra,
+                int(cfg.max_length_ratio * self.count_tokens(text)) + cfg.max_length_extra,
             )
             for text in lengths_of
         ]
@@ -367,7 +373,8 @@ class LLMTranslator:
         ids = self._tokenizer.encode(text, add_special_tokens=False).ids
         return [self._tokenizer.id_to_token(i) for i in ids]
 
-    def _count(self, text: str) -> int:
+    def count_tokens(self, text: str) -> int:
+        """How many model tokens `text` is."""
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
@@ -407,21 +414,21 @@ def _excerpt(text: str, limit: int = 60) -> str:
 _QUOTES = {'"': '"', "“": "”", "«": "»", "'": "'", "‘": "’"}
 _LABEL = re.compile(r"^(?:spanish|español|translation|traducción)\s*:\s*", re.IGNORECASE)
 _PREAMBLE = re.compile(
-    r"^(?:aquí (?:tienes|está|va)|por supuesto,|claro,|sure,|certainly,|of course,|"
-    r"here(?: is|'s| are))\b",
+    r"^(?:(?:aquí (?:tienes|está|va)|here(?: is|'s| are))\b"
+    r"|(?:por supuesto|claro|sure|certainly|of course)\s*[,:!])",
     re.IGNORECASE,
 )
 _HERE = re.compile(r"^here\b", re.IGNORECASE)
-_META = re.compile(r"\b(?:traducci[oó]n|translat\w*|traduc\w*)\b", re.IGNORECASE)
+_META = re.compile(r"\b(?:traducci[oó]n|translat\w*|traducid[oa]s? al)\b", re.IGNORECASE)
 _ENGLISH = frozenset(
     """
     the and of to is are was were with that this for you it have has be will would what which
-    they we from by not been there their
+    they we from by not been there their at in on an his her our its but or who how when where
+    why does did can could should about into than them these those
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _WORDS = re.compile(r"[^\W_]+")
 _BETWEEN_DIGITS = re.compile(r"(?<=\d)(?:[,.]|[ \u00a0\u202f](?=\d{3}(?!\d)))(?=\d)")
-_RATIO = (0.5, 2.0)
 _SLACK = 10  # characters added to both lengths, so that short texts may change length more
 
 
@@ -434,8 +441,11 @@ def clean_output(source: str, text: str) -> str:
     return text
 
 
-def rejection(source: str, output: str, *, truncated: bool = False) -> str | None:
-    """Why `output` is not an acceptable translation of `source`, or None when it is."""
+def rejection(
+    source: str, output: str, *, truncated: bool = False, shortest: float = SHORTEST
+) -> str | None:
+    """Why `output` is not an acceptable translation of `source`, or None when it is; its
+    length (plus some slack for short texts) must be `shortest` to LONGEST times the source's."""
     if not output.strip():
         return "empty output"
     if truncated:
@@ -445,6 +455,8 @@ def rejection(source: str, output: str, *, truncated: bool = False) -> str | Non
     preamble = _PREAMBLE.match(output) and not _HERE.match(source)
     if preamble or (_META.search(output) and not _META.search(source)):
         return "commentary about translating"
+    if output.casefold() == source.casefold() and len(source.split()) > 2:
+        return "left in English (unchanged)"
     words = [w.lower() for w in _WORDS.findall(output)]
     english = sum(w in _ENGLISH for w in words)
     if english >= 2 and english > 0.25 * len(words):
@@ -452,12 +464,15 @@ def rejection(source: str, output: str, *, truncated: bool = False) -> str | Non
     if _repeats(words) >= 3 and _repeats(words) > _repeats(_WORDS.findall(source.lower())) + 1:
         return "repeats itself"
     ratio = (len(output) + _SLACK) / (len(source) + _SLACK)
-    if not _RATIO[0] <= ratio <= _RATIO[1]:
+    if not shortest <= ratio <= LONGEST:
         return f"{ratio:.2f} times the source's length"
-    missing = Counter(_numbers(source)) - Counter(_numbers(output))
-    if missing:
-        return f"number {', '.join(missing)} missing"
     return None
+
+
+def keeps_numbers(source: str, output: str) -> bool:
+    """Whether every number of `source` is in `output` (human translators sometimes spell
+    one out, so a missing number ranks a candidate lower rather than rejecting it)."""
+    return not Counter(_numbers(source)) - Counter(_numbers(output))
 
 
 def _repeats(words: list[str], n: int = 3) -> int:
@@ -469,25 +484,3 @@ def _repeats(words: list[str], n: int = 3) -> int:
 def _numbers(text: str) -> list[str]:
     """The numbers of `text`, digits only: "1,500", "1.500" and "1 500" are all "1500"."""
     return re.findall(r"\d+", _BETWEEN_DIGITS.sub("", text))
-
-
-# -- length ----------------------------------------------------------------------------------
-
-_VOWEL_GROUPS = re.compile(r"[aeiouáéíóúüàèìòùâêîôûãõäöy]+")
-_STRONG = frozenset("aeoáéíóúàèòâêôãõäö")
-
-
-def syllables(text: str) -> int:
-    """A rough syllable count for Spanish (and other Romance) text: vowel groups, with strong
-    vowels that meet counted apart (hiatus); each digit counts one."""
-    count = 0
-    for word in re.findall(r"[^\W\d_]+|\d", text.lower()):
-        if word.isdigit():
-            count += 1
-            continue
-        for group in _VOWEL_GROUPS.findall(word):
-            if group == "y":
-                count += word == "y"  # the conjunction, not a consonant y
-            else:
-                count += max(1, sum(c in _STRONG for c in group))
-    return count

@@ -86,9 +86,10 @@ def _open(path: Path) -> GGUFReader:
         raise DubberError(f"{path} is not a GGUF file (no GGUF magic): give a .gguf model file")
     try:
         reader = GGUFReader(path)
-    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as error:
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError):
         raise DubberError(
-            f"{path} is a damaged or truncated GGUF file ({error}): download it again"
+            f"{path} is a damaged or truncated GGUF file ({path.stat().st_size} bytes):"
+            " download it again"
         ) from None
     end = max((t.data_offset + t.n_bytes for t in reader.tensors), default=0)
     if end > path.stat().st_size:

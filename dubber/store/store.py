@@ -339,7 +339,10 @@ class Store:
         with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
             (joined,) = packs.materialise(located, Path(staging))
             _check_input(manifest, joined, hint)
-            log.info("converting %s to CTranslate2 (once)", manifest.id)
+            log.warning(  # a pause of a minute or two on first use: say why
+                "%s: converting its PyPI packs to CTranslate2 int8, once (a minute or two)",
+                manifest.id,
+            )
             convert_gguf(Path(staging) / joined.name, folder)
 
     def _identify(
