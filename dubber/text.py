@@ -104,3 +104,11 @@ def _fit(text: str, max_chars: int, splitters: tuple[Callable[[str], list[str]],
 
 def _slices(text: str, max_chars: int) -> list[str]:
     return [text[i : i + max_chars] for i in range(0, len(text), max_chars)]
+
+
+_VOWEL_GROUPS = re.compile(r"[aeiouáéíóúüy]+", re.IGNORECASE)
+
+
+def syllables(text: str) -> int:
+    """About how many syllables a Spanish text has (its vowel groups)."""
+    return len(_VOWEL_GROUPS.findall(text))

@@ -57,3 +57,12 @@ def tiny_model(marian_release: Path, tmp_path_factory: pytest.TempPathFactory) -
     output = tmp_path_factory.mktemp("ct2") / "opus-mt-tiny"
     convert_opus_mt(marian_release, output)
     return output
+
+
+@pytest.fixture(scope="session")
+def llm_model(dubber_home: Path) -> Path:
+    """The LLM translator's CTranslate2 folder, converted from its installed PyPI packs into the
+    session store once (about a minute; every test that needs it shares it)."""
+    from dubber.store.store import Store
+
+    return Store().path("qwen2.5-coder-1.5b-instruct")

@@ -12,13 +12,12 @@ import numpy as np
 
 from dubber.chain.fit import FitRules, Fitted, choose_hypothesis, first_rate, fit_speech
 from dubber.chain.line import Line
-from dubber.chain.translate import syllables
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import AUDIO_RATE, Speech
 from dubber.engines.voice import Voice
 from dubber.engines.voices import VoiceBank, VoiceChoice
 from dubber.media.dsp import estimate_pitch
-from dubber.text import speech_pieces
+from dubber.text import speech_pieces, syllables
 
 
 def measure_pitch(line: Line, audio: np.ndarray, offset: float = 0.0) -> None:

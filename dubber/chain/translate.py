@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from dubber.chain.glossary import Glossary
@@ -59,11 +58,3 @@ def shorten_lines(
             lines, translator, glossary=glossary, num_hypotheses=num_hypotheses,
             max_syllables=list(targets),
         )  # fmt: skip
-
-
-_VOWEL_GROUPS = re.compile(r"[aeiouáéíóúüy]+", re.IGNORECASE)
-
-
-def syllables(text: str) -> int:
-    """About how many syllables a Spanish text has (its vowel groups)."""
-    return len(_VOWEL_GROUPS.findall(text))

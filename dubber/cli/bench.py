@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dubber.cli.options import Device, DeviceOption, OfflineOption, open_store
+from dubber.cli.options import Device, DeviceOption, OfflineOption, TranslatorEngine, open_store
 from dubber.cli.output import console
 from dubber.errors import DubberError, UsageError
+from dubber.store.store import Store
 
 
 class Stage(str, Enum):
@@ -32,6 +33,15 @@ def _list(text: str | None, convert: type = str) -> tuple:
         return tuple(convert(x.strip()) for x in (text or "").split(",") if x.strip())
     except ValueError:
         raise UsageError(f"'{text}' is not a comma-separated list of {convert.__name__}") from None
+
+
+def _default_mt(store: Store, engine: TranslatorEngine) -> tuple[str, ...]:
+    """The translation models to measure when --mt-models is not given."""
+    from dubber.engines.load import default_llm
+
+    if engine is TranslatorEngine.llm:
+        return (default_llm(store),)
+    return () if engine is TranslatorEngine.apertium else ("opus-mt-en-es",)
 
 
 def bench(
@@ -54,10 +64,17 @@ def bench(
     asr_models: Annotated[
         str | None, typer.Option(help="Whisper model ids, comma-separated \\[default: best].")
     ] = None,
+    engine: Annotated[
+        TranslatorEngine,
+        typer.Option(help="MT engine: llm measures the LLM translator (--mt-models: which)."),
+    ] = TranslatorEngine.auto,
     mt_models: Annotated[
-        str,
-        typer.Option(help="OPUS-MT model ids; those not installed run as random-weight models."),
-    ] = "opus-mt-en-es",
+        str | None,
+        typer.Option(
+            help="Translation model ids \\[default: opus-mt-en-es; with --engine llm the best"
+            " LLM]; OPUS-MT models not installed run as random-weight models."
+        ),
+    ] = None,
     voices: Annotated[
         str | None, typer.Option(help="Voice ids, comma-separated \\[default: best Spanish].")
     ] = None,
@@ -126,7 +143,7 @@ def bench(
         inputs = data_inputs(data, limit) if data else generated_inputs(store, first, limit)
     targets = Targets(
         asr_models=_list(asr_models),
-        mt_models=_list(mt_models),
+        mt_models=_list(mt_models) or _default_mt(store, engine),
         voices=_list(voices),
         media=media,
         random_shape=random_shape,

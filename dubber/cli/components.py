@@ -14,6 +14,7 @@ from dubber.cli.options import (
     Device,
     DeviceOption,
     ForceOption,
+    MtModelOption,
     OfflineOption,
     TargetLanguage,
     ThreadsOption,
@@ -94,7 +95,7 @@ def translate(
     engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
         TranslatorEngine.auto
     ),
-    model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    model: MtModelOption = None,
     nbest: Annotated[int, typer.Option(min=1, max=16, help="Hypotheses per line (JSON).")] = 1,
     json_: Annotated[
         bool, typer.Option("--json", help="One JSON object per line, with n-best and scores.")

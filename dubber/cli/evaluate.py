@@ -16,6 +16,7 @@ from dubber.cli.options import (
     ComputeTypeOption,
     Device,
     DeviceOption,
+    MtModelOption,
     OfflineOption,
     ThreadsOption,
     TranslatorEngine,
@@ -141,7 +142,7 @@ def mt(
     engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
         TranslatorEngine.auto
     ),
-    model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    model: MtModelOption = None,
     source_language: Annotated[str, typer.Option("--from", help="Source language.")] = "en",
     target_language: Annotated[str, typer.Option("--to", help="Target language.")] = "es",
     json_: JsonOption = None,
@@ -200,7 +201,7 @@ def s2st(
     engine: Annotated[TranslatorEngine, typer.Option(help="Translation engine.")] = (
         TranslatorEngine.auto
     ),
-    mt_model: Annotated[str | None, typer.Option(help="OPUS-MT model id.")] = None,
+    mt_model: MtModelOption = None,
     voice: Annotated[str | None, typer.Option(help="Spanish voice id.")] = None,
     listener: Annotated[
         str, typer.Option(help="Whisper model that transcribes the Spanish speech.")

@@ -89,15 +89,18 @@ def pull(
 @app.command("import")
 def import_(
     path: Annotated[
-        Path, typer.Argument(help="A model folder or a .tar, .tar.gz, .tgz or .zip archive.")
+        Path,
+        typer.Argument(help="A model folder, a .tar, .tar.gz, .tgz or .zip archive, or a .gguf."),
     ],
     model_id: Annotated[
         str | None,
         typer.Option("--id", help="Model id \\[default: from the folder's record or its files]."),
     ] = None,
 ) -> None:
-    """Install a model from a local folder or archive (for machines without network)."""
-    model = Store().import_path(path, model_id)
+    """Install a model from a local folder, archive or .gguf file (for machines without
+    network); a GGUF chat model is converted to CTranslate2 int8 (a minute or two)."""
+    with _err.status(f"importing {path.name}"):
+        model = Store().import_path(path, model_id)
     print(f"{model.id}: {model.path}")
 
 

@@ -63,7 +63,9 @@ AsrModelOption = Annotated[
 FromOption = Annotated[SourceLanguage, typer.Option("--from", help="Language that is spoken.")]
 ToOption = Annotated[TargetLanguage, typer.Option("--to", help="Language to translate into.")]
 TranslatorOption = Annotated[TranslatorEngine, typer.Option(help="Translation engine.")]
-MtModelOption = Annotated[str | None, typer.Option(help="OPUS-MT model id.")]
+MtModelOption = Annotated[
+    str | None, typer.Option(help="Translation model id (OPUS-MT or LLM, see dubber models).")
+]
 VoiceOption = Annotated[
     str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
 ]

@@ -35,7 +35,10 @@ def serve(
     ] = None,
     mt: Annotated[
         str | None,
-        typer.Option(help="OPUS-MT model id, or 'apertium' \\[default: best installed]."),
+        typer.Option(
+            help="Translation model id (OPUS-MT or LLM), 'llm' or 'apertium'"
+            " \\[default: best installed]."
+        ),
     ] = None,
     tts: Annotated[
         str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
@@ -71,8 +74,8 @@ def serve(
 
     choice = EngineChoice(
         asr_model=asr,
-        translator="apertium" if mt == "apertium" else "auto",
-        mt_model=None if mt in (None, "apertium") else mt,
+        translator=mt if mt in ("apertium", "llm") else "auto",
+        mt_model=None if mt in (None, "apertium", "llm") else mt,
         voice=tts,
         match_voice_to_pitch=voice_match is VoiceMatch.pitch,
     )

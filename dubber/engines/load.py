@@ -54,12 +54,13 @@ def load_engines(
         asr_model = choose_recognizer(store, choice.source_language).model_id
     recognizer = load_recognizer(store, asr_model, runtime)
     source, target = choice.source_language, choice.target_language
-    mt_model = translator_choice(
+    mt_choice = translator_choice(
         store, choice.translator, source, target, choice.mt_model, choice.purpose
-    ).model_id
+    )
+    mt_model = mt_choice.model_id
     if mt_model != APERTIUM:
         mt_model = resolve_model(store, mt_model, "mt").id
-    translator = load_translator(store, "auto", source, target, runtime, mt_model)
+    translator = load_translator(store, "auto", source, target, runtime, choice=mt_choice)
     voice = Voice.parse(choice.voice) if choice.voice else None
     voice_runtime = runtime
     if choice.voice_threads:
@@ -107,12 +108,15 @@ def load_translator(
     target: str,
     runtime: RuntimeOptions,
     model_id: str | None = None,
+    *,
+    choice: Choice | None = None,
 ) -> Translator:
-    """Load a translator: engine 'opusmt', 'apertium' or 'auto' (OPUS-MT, then Apertium)."""
+    """Load a translator: engine 'opusmt', 'llm', 'apertium' or 'auto' (the best installed), or
+    the `choice` already made."""
     from dubber.engines.apertium import ApertiumTranslator
     from dubber.engines.opusmt import OpusMTTranslator
 
-    choice = translator_choice(store, engine, source, target, model_id)
+    choice = choice or translator_choice(store, engine, source, target, model_id)
     log.info("translation: %s (%s)", choice.model_id, choice.reason)
     if choice.model_id == APERTIUM:
         return ApertiumTranslator(source, target)
@@ -122,7 +126,13 @@ def load_translator(
 
         fallback = ApertiumTranslator(source, target)
         with loading(store, manifest.id):
-            return LLMTranslator(store.path(manifest.id), runtime, fallback=fallback)
+            return LLMTranslator(
+                store.path(manifest.id),
+                runtime,
+                fallback=fallback,
+                source_language=source,
+                target_language=target,
+            )
     with loading(store, manifest.id):
         return OpusMTTranslator(
             store.path(manifest.id),

@@ -308,7 +308,7 @@ def check_choice(info: dict[str, Any], choice: EngineChoice, url: str, store: St
     wanted = choice.mt_model or choice.translator
     served_mt = ("auto", info["translator"], info["mt_model"])
     if wanted not in served_mt and (
-        wanted in ("apertium", "opusmt") or catalogue.get(wanted).id not in served_mt
+        wanted in ("apertium", "opusmt", "llm") or catalogue.get(wanted).id not in served_mt
     ):
         raise refuse("--engine/--mt-model", wanted, info["mt_model"], "--mt")
     if (choice.source_language, choice.target_language) != (

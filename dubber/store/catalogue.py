@@ -83,6 +83,22 @@ class Packs:
 
 
 @dataclass(frozen=True)
+class Conversion:
+    """How the model folder is made from the one file its packs or source give.
+
+    format "gguf": `input` is a GGUF chat model (qwen2), converted to a CTranslate2 int8 folder
+    by dubber.store.gguf; its sha256 and size, when known, are checked before converting, and
+    they are how `dubber models import FILE.gguf` recognises it.
+    """
+
+    format: str
+    input: FileEntry
+
+
+FORMATS = ("gguf",)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything dubber knows about one model before it is installed."""
 
@@ -101,6 +117,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     source: Source | None = None
     packs: Packs | None = None
+    convert: Conversion | None = None  # the packs or source give a file to convert (`files`)
     aliases: tuple[str, ...] = ()  # other names users know it by (faster-whisper's `tiny.en`)
     neural: bool = True  # False: a rule-based or concatenative engine (fast, less natural)
 
@@ -110,7 +127,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        source, packs = data.get("source"), data.get("packs")
+        source, packs, convert = data.get("source"), data.get("packs"), data.get("convert")
+        if convert and convert["format"] not in FORMATS:
+            raise ValueError(f"unknown conversion format '{convert['format']}'")
         return cls(
             id=data["id"],
             kind=data["kind"],
@@ -133,6 +152,9 @@ class Manifest:
                 files={name: tuple(parts) for name, parts in packs["files"].items()},
             )
             if packs
+            else None,
+            convert=Conversion(convert["format"], FileEntry(**convert["input"]))
+            if convert
             else None,
             aliases=tuple(data.get("aliases", ())),
             neural=bool(data.get("neural", True)),

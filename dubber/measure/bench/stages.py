@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from dubber.engines.protocols import synthesize_all
 from dubber.errors import DubberError
 from dubber.measure.bench.inputs import Inputs, bench_dir, demo_video
-from dubber.measure.bench.sweep import Row, Sweep, peak_rss, stat, timed
-from dubber.settings import RuntimeOptions
+from dubber.measure.bench.sweep import Row, Sweep, params, peak_rss, stat, timed
 from dubber.store.store import Store
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ def bench_asr(models: Sequence[str], inputs: Inputs, sweep: Sweep, store: Store)
             load = time.perf_counter() - started
             options = TranscribeOptions(beam_size=beam)
             seconds, _ = timed(partial(_transcribe_all, recognizer, clips, options), sweep)
-        row = Row("asr", model, _params(runtime, beam=beam), primary="rtf")
+        row = Row("asr", model, params(runtime, beam=beam), primary="rtf")
         row.metrics = {
             "rtf": stat([s / seconds_of_audio for s in seconds]),
             "load_s": stat([load]),
@@ -63,11 +62,6 @@ def _transcribe_all(
 ) -> None:
     for clip in clips:
         list(recognizer.transcribe(clip, options=options)[0])
-
-
-def _params(runtime: RuntimeOptions, **more: object) -> dict[str, object]:
-    return {"device": runtime.device, "compute_type": runtime.compute_type,
-            "threads": runtime.threads, **more}  # fmt: skip
 
 
 def bench_apertium(inputs: Inputs, sweep: Sweep) -> Row:
@@ -137,7 +131,7 @@ def bench_ctranslate2(
                 _translate_batches, translator, sources, target_lengths, beam, batch, fixed_length
             )
             seconds, produced = timed(run, sweep)
-        row = Row("mt", name, _params(runtime, beam=beam, batch=batch), primary="sentences_per_s")
+        row = Row("mt", name, params(runtime, beam=beam, batch=batch), primary="sentences_per_s")
         row.higher_is_better = True
         row.metrics = _mt_metrics(seconds, len(sources), produced[-1])
         row.peak_rss_mb = peak[0]
@@ -183,11 +177,15 @@ def bench_mt(
     corpus: Sequence[Path],
     random_shape: str = "opus-mt",
 ) -> list[Row]:
-    """Apertium, then each OPUS-MT model: installed ones as they are, the others replaced by a
-    random-weight model of the same shape."""
+    """Apertium, then each model: LLMs and installed OPUS-MT models as they are, the other
+    OPUS-MT models replaced by a random-weight model of the same shape."""
     rows = [bench_apertium(inputs, sweep)]
     for model in models:
-        if store.is_installed(model):
+        if store.catalogue.get(model).engine == "llm":
+            from dubber.measure.bench.llm import bench_llm
+
+            rows += bench_llm(model, store.path(model), inputs, sweep)
+        elif store.is_installed(model):
             rows += bench_ctranslate2(model, store.path(model), inputs, sweep)
         else:
             folder = random_opus_mt(random_shape, corpus)
@@ -214,7 +212,7 @@ def bench_tts(voices: Sequence[str], inputs: Inputs, sweep: Sweep, store: Store)
             seconds, audio = timed(partial(_speak_all, synthesizer, lines), sweep)
             first_piece = partial(_first_piece, synthesizer, lines[0])
             first, _ = timed(first_piece, replace(sweep, warmup=0))
-        row = Row("tts", str(voice_id), _params(runtime), primary="rtf")
+        row = Row("tts", str(voice_id), params(runtime), primary="rtf")
         row.metrics = {
             "rtf": stat([s / a for s, a in zip(seconds, audio, strict=True)]),
             "first_audio_s": stat(first),
@@ -250,7 +248,7 @@ def bench_dub(media: Path, choice: EngineChoice, sweep: Sweep, store: Store) -> 
         with peak_rss() as peak:
             engines = load_engines(store, runtime, choice, check_language=True)
             seconds, counted = timed(partial(_dub_once, engines, info), sweep)
-        row = Row("dub", media.name, _params(runtime, asr=engines.asr_model), primary="rtf")
+        row = Row("dub", media.name, params(runtime, asr=engines.asr_model), primary="rtf")
         row.metrics = {"rtf": stat([s / duration for s in seconds])}
         row.metrics |= {f"{s.value}_s": stat([run.get(s, 0.0) for run in counted]) for s in Stage}
         row.metrics["media_s"] = stat([duration])

@@ -73,6 +73,12 @@ class Row:
         return self.metrics[metric or self.primary]["median"]
 
 
+def params(runtime: RuntimeOptions, **more: object) -> dict[str, object]:
+    """A row's settings: the runtime's and `more`."""
+    return {"device": runtime.device, "compute_type": runtime.compute_type,
+            "threads": runtime.threads, **more}  # fmt: skip
+
+
 def stat(values: Sequence[float]) -> dict:
     """Median, min, max and spread ((max - min) / median, in %) of repeated measurements."""
     median = statistics.median(values)
