@@ -4,6 +4,7 @@ page that listens, as server-sent events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator
@@ -28,7 +29,8 @@ class EventHub:
         with self._lock:
             subscribers = list(self._subscribers.items())
         for subscriber, loop in subscribers:
-            loop.call_soon_threadsafe(self._deliver, subscriber, message)
+            with contextlib.suppress(RuntimeError):  # its loop has closed: the server stopped
+                loop.call_soon_threadsafe(self._deliver, subscriber, message)
 
     def _deliver(self, subscriber: asyncio.Queue, message: str | None) -> None:
         try:
@@ -48,7 +50,8 @@ class EventHub:
             self._closed = True
             subscribers = list(self._subscribers.items())
         for subscriber, loop in subscribers:
-            loop.call_soon_threadsafe(self._deliver, subscriber, None)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._deliver, subscriber, None)
 
     async def stream(self) -> AsyncIterator[str]:
         """Server-sent events for one page until it goes or the hub closes; a comment line now

@@ -201,6 +201,7 @@ class DubQueue:
                 "synthesized": report.synthesized,
                 "reused": report.reused,
                 "seconds": round(time.perf_counter() - started, 2),
+                "stages": {stage.value: round(s, 2) for stage, s in report.seconds.items()},
             }
 
     def _progress(self, job: Job) -> Callable[[MediaInfo], AbstractContextManager[Progress]]:

@@ -147,7 +147,11 @@ class LiveDemo:
             self._state("playing", voice=engines.voices.describe())
             lines = session.run(SamplesSource(audio, media))
             captions.report_latencies()
-            self._state("finished", lines=len(lines))
+            report = session.report()
+            self._state(
+                "finished", lines=len(lines), lag_max_s=report["lag_max_s"],
+                warnings=report["warnings"],
+            )  # fmt: skip
         except BaseException as error:  # the server keeps serving whatever a demo does
             log.warning("real-time demo of %s failed: %s", media, error)
             self._state("failed", error=describe_failure(error))

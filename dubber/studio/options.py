@@ -15,18 +15,21 @@ from dubber.errors import UsageError
 from dubber.media.mix import Background, MixRules
 from dubber.store.store import Store
 
-LIMITS = {"max_rate": (1.0, 2.0), "max_stretch": (1.0, 2.0)}  # as `dubber dub` allows
+# as `dubber dub` allows
+LIMITS = {"max_rate": (1.0, 2.0), "max_stretch": (1.0, 2.0), "duck_db": (-60.0, 0.0)}
 
 
 @dataclass(frozen=True)
 class DubSettings:
-    """Voice, voice by pitch, background, and the caps on speed-up of one dub."""
+    """Voice, voice by pitch, background (and how far it is ducked), and the caps on speed-up
+    of one dub."""
 
     voice: str | None = None  # None: the best installed
     match_voice_to_pitch: bool = True
     background: Background = Background.duck
     max_rate: float = FitRules.max_rate
     max_stretch: float = FitRules.max_stretch
+    duck_db: float = MixRules.duck_db
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DubSettings:
@@ -61,7 +64,7 @@ class DubSettings:
         """The dub's options; from an edited `document` when given."""
         return DubOptions(
             fit=FitRules(max_rate=self.max_rate, max_stretch=self.max_stretch),
-            mix=MixRules(background=self.background),
+            mix=MixRules(background=self.background, duck_db=self.duck_db),
             document=document,
         )
 

@@ -97,17 +97,25 @@ def test_the_review_flags_cut_and_fast_lines_and_ranks_them():
 
 def test_dub_settings_are_checked_as_the_command_line_checks_them():
     settings = DubSettings.from_json(
-        {"media": "a.mp4", "voice": "pico-es_ES", "background": "keep", "max_rate": 1.5}
+        {
+            "media": "a.mp4",
+            "voice": "pico-es_ES",
+            "background": "keep",
+            "max_rate": 1.5,
+            "duck_db": -20,
+        }
     )
     assert settings.background is Background.keep and settings.max_rate == 1.5
     options = settings.options()
     assert options.fit.max_rate == 1.5 and options.mix.background is Background.keep
+    assert options.mix.duck_db == -20
     assert settings.choice().voice == "pico-es_ES"
     assert DubSettings.from_json({}) == DubSettings()
     for body, message in [
         ({"max_rate": 3}, "between 1 and 2"),
         ({"max_stretch": "fast"}, "must be a number"),
         ({"background": "loud"}, "must be one of duck, keep, none"),
+        ({"duck_db": 6}, "between -60 and 0"),
         ({"voice": 5}, "must be a voice id"),
         ({"match_voice_to_pitch": "yes"}, "true or false"),
         ({"speed": 2}, "unknown dub option 'speed'"),

@@ -41,6 +41,7 @@ export class LibraryView {
     this.form.elements.background.value = defaults.background;
     this.form.elements.max_rate.value = defaults.max_rate;
     this.form.elements.max_stretch.value = defaults.max_stretch;
+    this.form.elements.duck_db.value = defaults.duck_db;
     this.form.elements.match_voice_to_pitch.checked = defaults.match_voice_to_pitch;
   }
 
@@ -52,6 +53,7 @@ export class LibraryView {
       background: form.background.value,
       max_rate: Number(form.max_rate.value),
       max_stretch: Number(form.max_stretch.value),
+      duck_db: Number(form.duck_db.value),
     };
   }
 

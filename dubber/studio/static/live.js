@@ -21,6 +21,7 @@ export class LiveView {
     this.playButton.addEventListener("click", () => this.play());
     this.stopButton.addEventListener("click", () => this.stop());
     this.original.addEventListener("input", () => { this.player.volume = Number(this.original.value); });
+    this.select.addEventListener("change", () => this.preview());
     events.addEventListener("live-state", (event) => this.onState(event.detail));
     events.addEventListener("live-partial", (event) => {
       document.getElementById("live-partial").textContent = event.detail.text;
@@ -36,6 +37,13 @@ export class LiveView {
     this.select.replaceChildren(...files.filter((file) => !file.problem)
       .map((file) => el("option", { value: file.name }, file.name)));
     if (current) this.select.value = current;
+    this.preview();
+  }
+
+  /** The chosen file's first picture, until it plays. */
+  preview() {
+    if (!this.select.value || this.playButton.disabled) return;
+    this.player.src = fileURL(this.select.value);
   }
 
   async play() {
@@ -93,7 +101,9 @@ export class LiveView {
     }
     if (state.state === "failed") return this.say(`error: ${state.error}`, true);
     if (state.state === "finished") {
-      return this.say(`finished: ${state.lines} lines dubbed live`);
+      const lag = state.lag_max_s === null ? "" : `; the Spanish ended at most ${state.lag_max_s.toFixed(1)} s after its English`;
+      const warned = state.warnings.length ? ` (${state.warnings.length} warning(s): ${state.warnings[0]})` : "";
+      return this.say(`finished: ${state.lines} lines dubbed live${lag}${warned}`);
     }
     this.say(labels[state.state] || state.state);
   }

@@ -14,6 +14,7 @@ export class ReviewView {
     this.audio = "dub";
     this.subtitles = "es";
     this.edits = new Map(); // line -> {translation, voice} as edited
+    this.unspoken = new Set(); // lines saved to the document but not re-dubbed yet
     this.rows = new Map(); // line -> <tr>
     this.active = null;
     this.redubbing = null; // {started, lines} while a re-dub runs
@@ -42,6 +43,7 @@ export class ReviewView {
       document.getElementById("review-none").textContent = `error: ${error.message}`;
       return;
     }
+    if (name !== this.name) this.unspoken.clear();
     this.name = name;
     this.edits.clear();
     document.getElementById("review-title").textContent = name;
@@ -217,8 +219,8 @@ export class ReviewView {
     document.getElementById("edit-count").textContent =
       count ? `${count} line${count > 1 ? "s" : ""} changed.` : "No changes.";
     document.getElementById("save-edits").disabled = busy || !count;
-    document.getElementById("redub").disabled =
-      busy || !(count || (this.data && this.data.state === "outdated"));
+    const outdated = this.data && this.data.state === "outdated";
+    document.getElementById("redub").disabled = busy || !(count || this.unspoken.size || outdated);
   }
 
   // -- saving and re-dubbing ----------------------------------------------------------------
@@ -226,6 +228,7 @@ export class ReviewView {
   async save() {
     try {
       const answer = await send("/api/edits", { media: this.name, edits: this.editList() });
+      answer.changed.forEach((line) => this.unspoken.add(line));
       await this.open(this.name);
       this.say(`saved ${answer.changed.length} line(s) to the dub document: re-dub to hear them`);
     } catch (error) {
@@ -234,15 +237,14 @@ export class ReviewView {
   }
 
   async redub() {
-    const lines = [...this.edits.keys()];
+    const lines = [...this.edits.keys(), ...this.unspoken];
     this.redubbing = { started: performance.now(), lines };
     this.updateBar();
     this.say("re-dubbing the changed lines…");
     this.progress.hidden = false;
     this.progress.firstChild.style.width = "0%";
     try {
-      const job = await send("/api/redub", { media: this.name, edits: this.editList() });
-      if (job.changed.length) this.redubbing.lines = job.changed;
+      await send("/api/redub", { media: this.name, edits: this.editList() });
     } catch (error) {
       this.redubbing = null;
       this.progress.hidden = true;
@@ -265,6 +267,7 @@ export class ReviewView {
     const { started, lines } = this.redubbing;
     this.data = await getJSON(`/api/review/${encodeURIComponent(this.name)}`);
     this.edits.clear();
+    this.unspoken.clear();
     this.redubbing = null;
     this.progress.hidden = true;
     this.render();
@@ -272,7 +275,9 @@ export class ReviewView {
     const first = this.data.lines[lines.length ? Math.min(...lines) : 0];
     this.player.addEventListener("playing", () => {
       const seconds = (performance.now() - started) / 1000;
-      this.app.metrics.redub = { seconds, synthesized: job.synthesized, reused: job.reused };
+      this.app.metrics.redub = {
+        seconds, synthesized: job.synthesized, reused: job.reused, stages: job.stages,
+      };
       this.say(`re-dubbed: ${job.synthesized} clip(s) spoken again, ${job.reused} from the cache;` +
         ` the new audio played ${seconds.toFixed(1)} s after “Re-dub”`);
     }, { once: true });
