@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(ffmpeg espeak-ng apertium-eng-spa libportaudio2 libpython3.11)
+# chromium and chromium-driver: the studio's browser tests (headless, through Selenium)
+packages=(ffmpeg espeak-ng apertium-eng-spa libportaudio2 libpython3.11 chromium chromium-driver)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -23,5 +24,5 @@ python=${DUBBER_PYTHON:-/usr/bin/python3.11}
 [ -x "$python" ] || python=$(command -v python3)
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev,offline,eval,serve,llm]"
+.venv/bin/python -m pip install -q -e ".[dev,offline,eval,serve,llm,studio]"
 echo "dubber is set up: .venv/bin/dubber --help"

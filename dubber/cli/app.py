@@ -12,7 +12,7 @@ import typer
 from rich.logging import RichHandler
 
 from dubber import __version__
-from dubber.cli import bench, components, dub, evaluate, live, models, serve
+from dubber.cli import bench, components, dub, evaluate, live, models, serve, studio
 from dubber.cli.output import console
 from dubber.errors import DubberError, StoppedError
 from dubber.settings import dubber_home, validate_environment
@@ -31,6 +31,7 @@ app.command()(components.transcribe)
 app.command()(components.translate)
 app.command()(components.speak)
 app.command()(serve.serve)
+app.command()(studio.studio)
 app.add_typer(evaluate.app, name="eval")
 app.command()(bench.bench)
 app.add_typer(models.app, name="models", help="List, pull, import, verify and remove models.")

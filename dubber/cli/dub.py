@@ -32,6 +32,7 @@ from dubber.cli.options import (
     runtime_options,
 )
 from dubber.cli.output import console, stage_progress
+from dubber.cli.studio import PortOption
 from dubber.dub.batch import DubRequest
 from dubber.dub.job import DubOptions, DubReport, Stage
 from dubber.engines.bundle import EngineChoice
@@ -194,11 +195,19 @@ def demo(
         Path, typer.Option("-o", "--output-dir", help="Folder for the sample and its dub.")
     ] = Path("dubber-demo"),
     voice: Annotated[str | None, typer.Option(help="Spanish voice id.")] = None,
+    studio: Annotated[
+        bool,
+        typer.Option(
+            "--studio", help="Open the sample in the studio (a web page) to dub it there."
+        ),
+    ] = False,
+    port: PortOption = 0,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,
 ) -> None:
-    """Make a short sample news video offline (English voice, music bed) and dub it."""
+    """Make a short sample news video offline (English voice, music bed) and dub it, here or in
+    the studio."""
     from dubber.dub.batch import plan_dubs
     from dubber.engines.load import load_synthesizer
     from dubber.media.sample import build_demo_video, narrate
@@ -215,6 +224,11 @@ def demo(
             english, _ = load_synthesizer(store, None, "en", runtime)
             build_demo_video(sample, narrate(english), english.sample_rate)
         console.print(f"made {sample}")
+    if studio:
+        from dubber.cli.studio import run_studio
+
+        run_studio(output_dir, "127.0.0.1", port, store, runtime, fragment=f"file={sample.name}")
+        return
     options = DubOptions()
     requests = plan_dubs([sample], output_dir / "news.es.mp4", options, force=True)
     run_dubs(requests, options, EngineChoice(voice=voice), store, runtime)

@@ -1,0 +1,209 @@
+"""The studio's HTTP routes: the page and its assets, the folder's files, the library, reviews,
+dubs, post-edits, uploads, the real-time demo, and the event stream."""
+
+from __future__ import annotations
+
+import html
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Route
+
+from dubber.dub.document import DubDocument
+from dubber.outputs import atomic_path
+from dubber.studio.edits import parse_edits
+from dubber.studio.library import State, is_media_name, is_servable, outputs_for
+from dubber.studio.options import DubSettings
+from dubber.studio.paths import PathRefused, inside, relative_name
+from dubber.studio.review import review
+from dubber.studio.web import EXCEPTION_HANDLERS, Guard, StudioError, read_json, text_field
+
+if TYPE_CHECKING:
+    from dubber.studio.server import Studio
+
+STATIC = files("dubber.studio") / "static"
+ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+FILE_TYPES = {".vtt": "text/vtt; charset=utf-8", ".srt": "text/plain; charset=utf-8"}
+PAGE_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:;"
+        " frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def build_app(studio: Studio) -> Starlette:
+    """The web app over `studio`'s folder."""
+    assets = {entry.name: entry for entry in STATIC.iterdir() if entry.name != "index.html"}
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+
+    def index(_: Request) -> Response:
+        body = page.replace("{{token}}", html.escape(studio.token))
+        body = body.replace("{{folder}}", html.escape(studio.library.root.name or "/"))
+        return HTMLResponse(body, headers=PAGE_HEADERS)
+
+    def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in assets:
+            raise StudioError(404, f"no page asset '{name[:60]}'")
+        media_type = ASSET_TYPES.get(Path(name).suffix, "application/octet-stream")
+        return Response(assets[name].read_bytes(), media_type=media_type, headers=PAGE_HEADERS)
+
+    def folder_file(request: Request) -> Response:
+        """A media file, subtitles or dub document of the folder (byte ranges for seeking)."""
+        path = inside(studio.library.root, request.path_params["name"])
+        if not path.is_file() or not is_servable(path.name):
+            raise PathRefused(f"'{path.name[:60]}' is not a file the studio serves")
+        media_type = FILE_TYPES.get(path.suffix.lower())
+        return FileResponse(path, media_type=media_type, headers={"cache-control": "no-cache"})
+
+    def library(_: Request) -> Response:
+        jobs = studio.dubs.jobs()
+        entries = []
+        for entry in studio.library.entries():
+            job = jobs.get(entry.name)
+            state = entry.state
+            if job is not None and job.state is not State.dubbed:
+                state = job.state
+            entries.append(
+                {
+                    "name": entry.name,
+                    "size": entry.size,
+                    "duration": entry.duration,
+                    "video": entry.has_video,
+                    "state": state.value,
+                    "dubbed": entry.state is not State.new,
+                    "problem": entry.problem,
+                    "job": job.to_json() if job else None,
+                    "settings": studio.dubs.settings(entry.name).to_json(),
+                }
+            )
+        return JSONResponse(
+            {
+                "folder": str(studio.library.root),
+                "files": entries,
+                "voices": studio.voices,
+                "defaults": DubSettings().to_json(),
+                "live": {"running": studio.live.running, "media": studio.live.media},
+            }
+        )
+
+    def review_data(request: Request) -> Response:
+        name = request.path_params["name"]
+        media = studio.library.media(name)
+        outputs = outputs_for(media)
+        if not outputs.document.is_file() or not outputs.media.is_file():
+            raise StudioError(404, f"{name} is not dubbed yet: dub it from the library")
+        root = studio.library.root
+        data = review(DubDocument.load(outputs.document))
+        version = outputs.media.stat().st_mtime_ns
+        return JSONResponse(
+            data
+            | {
+                "media": name,
+                "original": relative_name(root, media),
+                "dub": relative_name(root, outputs.media),
+                "subtitles": {
+                    key.removesuffix(".vtt"): relative_name(root, path)
+                    for key, path in outputs.subtitles.items()
+                    if key.endswith(".vtt") and path.is_file()
+                },
+                "version": version,
+                "state": studio.library_state(name).value,
+            }
+        )
+
+    async def start_dub(request: Request) -> Response:
+        data = await read_json(request)
+        name = text_field(data, "media")
+        studio.refuse_while_live()
+        job = studio.dubs.dub(name, DubSettings.from_json(data))
+        return JSONResponse(job.to_json(), status_code=202)
+
+    async def cancel(request: Request) -> Response:
+        data = await read_json(request)
+        studio.dubs.cancel(text_field(data, "media"))
+        return JSONResponse({"cancelled": True}, status_code=202)
+
+    async def save_edits(request: Request) -> Response:
+        data = await read_json(request)
+        name = text_field(data, "media")
+        _, changed = studio.dubs.save_edits(name, parse_edits(data.get("edits")))
+        return JSONResponse({"changed": changed, "state": studio.library_state(name).value})
+
+    async def redub(request: Request) -> Response:
+        data = await read_json(request)
+        name = text_field(data, "media")
+        studio.refuse_while_live()
+        job = studio.dubs.redub(name, parse_edits(data.get("edits", [])))
+        return JSONResponse(job.to_json(), status_code=202)
+
+    async def upload(request: Request) -> Response:
+        """A media file into the folder, streamed to a temporary name and renamed when whole."""
+        name = request.path_params["name"]
+        if "/" in name or not is_media_name(name):
+            raise StudioError(400, f"'{name[:60]}' is not a media file name (e.g. talk.mp4)")
+        target = inside(studio.library.root, name)
+        if target.exists():
+            raise StudioError(409, f"{name} is already in the folder")
+        limit, received = studio.max_upload, 0
+        with atomic_path(target) as temporary, open(temporary, "wb") as out:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    raise StudioError(413, f"upload over {limit // 2**20} MiB")
+                out.write(chunk)
+            if received == 0:
+                raise StudioError(400, "the upload is empty")
+        return JSONResponse({"name": name, "size": received}, status_code=201)
+
+    async def live_start(request: Request) -> Response:
+        data = await read_json(request)
+        if studio.dubs.busy():
+            raise StudioError(409, "a dub is running: wait for it, or cancel it, first")
+        studio.live.start(text_field(data, "media"))
+        return JSONResponse({"started": True}, status_code=202)
+
+    async def live_stop(request: Request) -> Response:
+        await read_json(request)
+        studio.live.stop()
+        return JSONResponse({"stopping": True}, status_code=202)
+
+    def events(_: Request) -> Response:
+        return StreamingResponse(
+            studio.hub.stream(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
+
+    routes = [
+        Route("/", index),
+        Route("/static/{name}", asset),
+        Route("/files/{name:path}", folder_file),
+        Route("/api/library", library),
+        Route("/api/review/{name:path}", review_data),
+        Route("/api/events", events),
+        Route("/api/dub", start_dub, methods=["POST"]),
+        Route("/api/cancel", cancel, methods=["POST"]),
+        Route("/api/edits", save_edits, methods=["POST"]),
+        Route("/api/redub", redub, methods=["POST"]),
+        Route("/api/upload/{name:path}", upload, methods=["PUT"]),
+        Route("/api/live/start", live_start, methods=["POST"]),
+        Route("/api/live/stop", live_stop, methods=["POST"]),
+    ]
+    guard = Middleware(Guard, token=studio.token, hosts=studio.hosts, max_body=studio.max_upload)
+    return Starlette(routes=routes, middleware=[guard], exception_handlers=EXCEPTION_HANDLERS)

@@ -1,0 +1,59 @@
+// The studio page: three views (library, review, real-time) chosen by the address's fragment
+// (#library, #review/NAME, #live/NAME, or #file=NAME to open a file wherever it stands).
+
+import { connect, events } from "./api.js";
+import { LibraryView } from "./library.js";
+import { LiveView } from "./live.js";
+import { ReviewView } from "./review.js";
+
+class Studio {
+  constructor() {
+    this.metrics = {};
+    this.highlight = null;
+    this.library = new LibraryView(this);
+    this.review = new ReviewView(this);
+    this.live = new LiveView(this);
+    window.addEventListener("hashchange", () => this.route());
+    events.addEventListener("connected", () => this.library.refresh());
+  }
+
+  go(fragment) {
+    window.location.hash = fragment;
+  }
+
+  async route() {
+    const fragment = decodeURIComponent(window.location.hash.slice(1));
+    const [view, ...rest] = fragment.split("/");
+    const name = rest.join("/");
+    if (view.startsWith("file=")) return this.open(view.slice(5));
+    const shown = ["library", "review", "live"].includes(view) ? view : "library";
+    for (const section of document.querySelectorAll("main > .view")) {
+      section.hidden = section.id !== `${shown}-view`;
+    }
+    document.querySelectorAll("header nav a").forEach((link) =>
+      link.classList.toggle("on", link.dataset.view === shown));
+    if (shown === "library") await this.library.refresh();
+    if (shown === "review") await this.review.open(name || this.review.name);
+    if (shown === "live") {
+      await this.library.refresh();
+      this.live.open(name, this.library.files);
+    }
+    document.body.dataset.view = shown;
+  }
+
+  /** The review of a dubbed file, else the library with the file marked. */
+  async open(name) {
+    await this.library.refresh();
+    const file = this.library.files.find((f) => f.name === name);
+    this.highlight = name;
+    window.location.replace(`#${file && file.dubbed ? `review/${name}` : "library"}`);
+  }
+}
+
+const studio = new Studio();
+window.studio = studio; // for the browser tests and the curious
+connect(document.getElementById("connection"));
+studio.route().then(() => {
+  studio.metrics.ready = performance.now();
+  document.body.dataset.ready = "true";
+});

@@ -1,0 +1,345 @@
+"""The studio in a real browser (headless Chromium), as a user meets it: the library, a dub
+started from the page (and one that fails, with the CLI's line), the review table against the
+dub document, playing and seeking, a post-edit re-dubbed (only that line's audio changes, the
+subtitles follow), and the real-time demo. The tests run in order and share one studio.
+
+Screenshots go to $DUBBER_SCREENSHOTS (docs/screenshots for the README) or a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dubber.dub.document import DubDocument
+from dubber.engines.load import load_synthesizer
+from dubber.media.decode import decode_audio
+from dubber.media.sample import NEWS_SCRIPT, build_demo_video, narrate
+from dubber.store.store import Store
+from dubber.studio.library import outputs_for
+from dubber.studio.review import review_rows
+from tests.helpers.cli import run_dubber
+from tests.helpers.media import RATE, make_video, with_tone
+from tests.helpers.models import RUNTIME
+from tests.studio.browser import chromium, console_errors, until, wait_for
+from tests.studio.running import studio_server
+
+pytestmark = pytest.mark.slow
+
+SECRET = b"not for the page"
+EDITED = "Abrirán diez nuevas líneas de autobús."
+CHANGED = 2  # the line post-edited: shorter than before, so its neighbours keep their slots
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """The 26 s sample news video, a short recording of its first two sentences, and a clip
+    with no speech."""
+    served = tmp_path_factory.mktemp("studio-browser")
+    english, _ = load_synthesizer(Store(), None, "en", RUNTIME)
+    build_demo_video(served / "news.mp4", narrate(english), english.sample_rate)
+    short = narrate(english, NEWS_SCRIPT[:2])
+    build_demo_video(served / "short.mp4", short, english.sample_rate)
+    make_video(with_tone(np.zeros(2 * RATE, np.float32)), served / "silence.mp4")
+    outside = tmp_path_factory.mktemp("outside") / "secret.mp4"
+    outside.write_bytes(SECRET)
+    (served / "linked.mp4").symlink_to(outside)  # a link out of the folder: never served
+    return served
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("DUBBER_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def studio(folder):
+    with studio_server(folder, "--max-upload-mb", "1") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(studio, tmp_path_factory):
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
+    driver.get(studio.url)
+    wait_for(driver, "document.body.dataset.ready === 'true'", 30, "the page")
+    yield driver
+    driver.quit()
+
+
+def row_state(page, name: str) -> str:
+    return page.execute_script(
+        "const r = document.querySelector(`#library-table tr[data-name='${arguments[0]}']`);"
+        "return r ? r.dataset.state : null;",
+        name,
+    )
+
+
+def click_in_row(page, name: str, label: str) -> None:
+    page.execute_script(
+        "const r = document.querySelector(`#library-table tr[data-name='${arguments[0]}']`);"
+        "[...r.querySelectorAll('button')].find(b => b.textContent === arguments[1]).click();",
+        name,
+        label,
+    )
+
+
+def test_the_library_lists_the_folder(studio, page, shots):
+    timing = page.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return {load: n.loadEventEnd, ready: window.studio.metrics.ready};"
+    )
+    print(f"\npage load: {timing['load']:.0f} ms to the load event, "
+          f"{timing['ready']:.0f} ms to the library shown")  # fmt: skip
+    assert timing["ready"] < 5000
+    names = page.execute_script(
+        "return [...document.querySelectorAll('#library-table tr[data-name]')]"
+        ".map(r => r.dataset.name);"
+    )
+    assert names == ["news.mp4", "short.mp4", "silence.mp4"]
+    assert row_state(page, "news.mp4") == "new"
+    voices = page.execute_script("return [...document.getElementById('voice').options].length")
+    assert voices > 1
+    assert console_errors(page) == []
+
+
+def test_a_failed_dub_shows_the_command_lines_error(studio, page, folder):
+    click_in_row(page, "silence.mp4", "Dub")
+    until(lambda: row_state(page, "silence.mp4") == "failed", 300, "the dub to fail")
+    shown = page.execute_script(
+        "return document.querySelector(\"tr[data-name='silence.mp4'] .error\").textContent"
+    )
+    cli = run_dubber("dub", str(folder / "silence.mp4"), "-o", str(folder / "out"))
+    assert cli.returncode == 2
+    assert shown == cli.stderr.strip() == f"error: no speech found in {folder / 'silence.mp4'}"
+
+
+def test_a_dub_started_from_the_page_streams_its_progress(studio, page, folder, shots):
+    click_in_row(page, "news.mp4", "Dub")
+    until(lambda: row_state(page, "news.mp4") == "dubbing", 30, "the dub to start")
+    fractions = []
+
+    def progressed() -> bool:
+        fractions.append(page.execute_script(
+            "const bar = document.querySelector(\"tr[data-name='news.mp4'] .progress div\");"
+            "return bar ? parseFloat(bar.style.width) : null;"
+        ))  # fmt: skip
+        return (fractions[-1] or 0) >= 40
+
+    until(progressed, 300, "the dub to pass 40 %")
+    page.save_screenshot(str(shots / "library.png"))
+    until(lambda: row_state(page, "news.mp4") == "dubbed", 300, "the dub to finish")
+    assert len({f for f in fractions if f is not None}) >= 3  # it moved while the page watched
+    outputs = outputs_for(folder / "news.mp4")
+    assert all(path.is_file() for path in outputs.all())
+
+
+def test_the_review_table_is_the_dub_document(studio, page, folder):
+    page.get(f"{studio.url}#review/news.mp4")
+    wait_for(page, "document.querySelectorAll('#lines-table tbody tr').length > 0", 30)
+    document = DubDocument.load(outputs_for(folder / "news.mp4").document)
+    rows = page.execute_script("""
+        return [...document.querySelectorAll('#lines-table tbody tr')].map(r => ({
+          line: Number(r.dataset.line),
+          slot: r.querySelector('.slot').textContent,
+          source: r.querySelector('.source').textContent,
+          translation: r.querySelector('textarea').value,
+          candidates: [...r.querySelectorAll('.candidates button')].map(b => b.textContent),
+          voice: r.querySelector('select').value,
+          fit: r.querySelector('.fit').textContent,
+          speedup: r.querySelector('.speedup').textContent,
+          flagged: r.className.includes('flag-'),
+        }));""")
+    assert len(rows) == len(document.lines) == 6
+    for row, line, expected in zip(rows, document.lines, review_rows(document), strict=True):
+        assert row["source"] == line.source
+        assert row["translation"] == line.translation
+        assert row["voice"] == str(line.voice)
+        assert row["fit"] == ("cut" if line.fit.value == "overflow" else line.fit.value)
+        assert row["speedup"] == f"×{line.speedup:.2f}"
+        assert row["candidates"] == expected["candidates"]
+        assert row["flagged"] == (expected["flag"] is not None)
+        shown = [seconds(part) for part in row["slot"].split("–")]
+        assert shown == pytest.approx([line.placed_start, line.placed_end], abs=0.051)
+    page.execute_script("document.getElementById('worst-first').click()")
+    order = page.execute_script(
+        "return [...document.querySelectorAll('#lines-table tbody tr')]"
+        ".map(r => Number(r.dataset.line))"
+    )
+    ranked = sorted(review_rows(document), key=lambda r: (-r["severity"], r["line"]))
+    assert order == [r["line"] for r in ranked]
+    page.execute_script("document.getElementById('worst-first').click()")
+
+
+def test_playing_follows_the_lines_and_a_click_seeks(studio, page, folder):
+    lines = DubDocument.load(outputs_for(folder / "news.mp4").document).lines
+    page.execute_script("document.getElementById('player').play()")
+    wait_for(page, "document.getElementById('player').currentTime > 1.5", 30, "playback")
+    active = wait_for(page, "document.querySelector('#lines-table tr.active')?.dataset.line", 10)
+    assert active == "0"
+    page.execute_script(
+        "document.querySelector(\"#lines-table tr[data-line='3'] .source\").click()"
+    )
+    now = page.execute_script("return document.getElementById('player').currentTime")
+    assert abs(now - lines[3].placed_start) < 0.5
+    assert (
+        page.execute_script("return document.querySelector('#lines-table tr.active').dataset.line")
+        == "3"
+    )
+    wait_for(page, "document.querySelector('#lines-table tr.active').dataset.line === '4'", 15,
+             "the table to follow the playback to line 5")  # fmt: skip
+    page.execute_script("document.getElementById('player').pause()")
+    # subtitles: Spanish by default, English on request, each the dub's own text
+    inside = lines[4].placed_start + 0.3
+    page.execute_script(f"document.getElementById('player').currentTime = {inside}")
+    spanish = wait_for(page, "[...document.getElementById('player').textTracks]"
+                       ".find(t => t.language === 'es').activeCues?.[0]?.text", 10)  # fmt: skip
+    assert spanish == lines[4].translation
+    page.execute_script("document.querySelector('[data-subtitles=en]').click()")
+    page.execute_script(f"document.getElementById('player').currentTime = {lines[4].start + 0.3}")
+    english = wait_for(page, "[...document.getElementById('player').textTracks]"
+                       ".find(t => t.language === 'en').activeCues?.[0]?.text", 10)  # fmt: skip
+    assert english == lines[4].source
+    page.execute_script("document.querySelector('[data-subtitles=es]').click()")
+    # the original's audio at the same moment, and back
+    page.execute_script("document.querySelector('[data-audio=original]').click()")
+    wait_for(page, "document.getElementById('player').currentSrc.includes('/files/news.mp4')", 10)
+    wait_for(
+        page,
+        f"Math.abs(document.getElementById('player').currentTime - {lines[4].start + 0.3}) < 0.3",
+        10,
+    )
+    page.execute_script("document.querySelector('[data-audio=dub]').click()")
+    wait_for(page, "document.getElementById('player').currentSrc.includes('news.es.mp4')", 10)
+
+
+def test_a_post_edit_re_dubs_only_that_line(studio, page, folder, shots):
+    outputs = outputs_for(folder / "news.mp4")
+    before = DubDocument.load(outputs.document)
+    audio_before = decode_audio(outputs.media)
+    box = page.find_element("css selector", f"#lines-table tr[data-line='{CHANGED}'] textarea")
+    box.clear()
+    box.send_keys(EDITED)
+    assert page.execute_script("return document.getElementById('edit-count').textContent") == (
+        "1 line changed."
+    )
+    page.execute_script("document.getElementById('save-edits').click()")
+    wait_for(page, "document.getElementById('review-message').textContent.startsWith('saved 1')")
+    library = studio.request("GET", "/api/library").json["files"]
+    assert next(f for f in library if f["name"] == "news.mp4")["state"] == "outdated"
+    assert DubDocument.load(outputs.document).lines[CHANGED].translation == EDITED
+    page.execute_script("document.getElementById('redub').click()")
+    metrics = wait_for(page, "window.studio.metrics.redub", 300, "the re-dubbed audio to play")
+    print(f"\nre-dub to new audio playing: {metrics['seconds']:.2f} s "
+          f"({metrics['synthesized']} clips spoken, {metrics['reused']} from the cache; "
+          f"stages {metrics['stages']})")  # fmt: skip
+    wait_for(page, "!document.getElementById('player').paused", 10)
+    page.save_screenshot(str(shots / "review.png"))
+
+    after = DubDocument.load(outputs.document)
+    assert after.lines[CHANGED].translation == EDITED
+    assert 1 <= metrics["synthesized"] <= 3 and metrics["reused"] >= len(before.lines) - 1
+    audio_after = decode_audio(outputs.media)
+    for position, (old, new) in enumerate(zip(before.lines, after.lines, strict=True)):
+        similarity = correlation(audio_before, audio_after, old.placed_start, old.placed_end)
+        if position == CHANGED:
+            assert similarity < 0.9, similarity
+            continue
+        assert (new.placed_start, new.placed_end, new.translation) == (
+            old.placed_start, old.placed_end, old.translation,
+        )  # fmt: skip
+        assert similarity > 0.98, (position, similarity)
+    vtt = outputs.subtitles["es.vtt"].read_text()
+    assert EDITED in vtt and before.lines[CHANGED].translation not in vtt
+    cues = wait_for(page, "[...document.getElementById('player').textTracks]"
+                    ".find(t => t.language === 'es').cues?.length", 10)  # fmt: skip
+    assert cues == len(after.lines)
+    texts = page.execute_script(
+        "return [...[...document.getElementById('player').textTracks]"
+        ".find(t => t.language === 'es').cues].map(c => c.text)"
+    )
+    assert texts[CHANGED] == EDITED
+    page.execute_script("document.getElementById('player').pause()")
+
+
+def test_the_real_time_demo_streams_speech_and_captions_while_it_plays(studio, page, shots):
+    page.get(f"{studio.url}#live/short.mp4")
+    wait_for(page, "document.getElementById('live-media').value === 'short.mp4'", 10)
+    page.find_element("id", "live-play").click()
+    wait_for(page, "document.getElementById('live-status').textContent.startsWith('playing')", 120,
+             "the live pipeline to start")  # fmt: skip
+    duration = wait_for(page, "document.getElementById('live-player').duration", 10)
+    wait_for(page, "document.querySelector('#live-lines .es')?.textContent", 60, "a caption")
+    wait_for(page, "window.studio.live.received.length > 0", 60, "Spanish speech")
+    page.save_screenshot(str(shots / "live.png"))
+    wait_for(page, "document.getElementById('live-status').textContent.startsWith('finished')",
+             120, "the demo to finish")  # fmt: skip
+    received = page.execute_script("return window.studio.live.received")
+    lines = page.execute_script(
+        "return [...document.querySelectorAll('#live-lines li')].map(li => ({"
+        "en: li.querySelector('.en').textContent, es: li.querySelector('.es').textContent,"
+        "latency: li.querySelector('.latency').textContent}))"
+    )
+    print(f"\nreal-time demo: {len(lines)} lines, latencies {[li['latency'] for li in lines]}")
+    assert lines and all(li["en"] and li["es"] for li in lines)
+    assert all(li["latency"].endswith(" s") for li in lines)
+    during = [piece for piece in received if piece["playing"] and piece["videoTime"] < duration]
+    assert during, received  # Spanish speech arrived while the video played
+    assert sum(piece["seconds"] for piece in received) > 2.0
+    assert console_errors(page) == []
+
+
+REFUSED = """
+const [token, done] = [document.querySelector('meta[name="dubber-token"]').content,
+                       arguments[arguments.length - 1]];
+const json = {"Content-Type": "application/json"};
+const asks = [
+  ["/files/..%2fsecret.mp4"], ["/files/%2Fetc%2Fpasswd"], ["/files/linked.mp4"],
+  ["/api/review/..%2Fsecret.mp4"],
+  ["/api/dub", {method: "POST", headers: json, body: '{"media": "news.mp4"}'}],
+  ["/api/dub", {method: "POST", headers: {...json, "X-Dubber-Token": token},
+                body: JSON.stringify({media: "x".repeat(300000)})}],
+  ["/api/upload/big.mp4", {method: "PUT", headers: {"X-Dubber-Token": token},
+                           body: new Uint8Array(3 * 2 ** 20)}],
+];
+Promise.all(asks.map(([url, init]) => fetch(url, init)
+    .then(async r => [url, r.status, await r.text()])
+    .catch(e => [url, 0, String(e)])))
+  .then(done);
+"""
+
+
+def test_refused_requests_get_a_4xx_and_the_studio_keeps_serving(studio, page, folder):
+    before = sorted(os.listdir(folder))
+    answers = page.execute_async_script(REFUSED)
+    for url, status, body in answers:
+        assert 400 <= status < 500, (url, status, body)
+        assert SECRET.decode() not in body
+    assert [status for _, status, _ in answers[-3:]] == [403, 413, 413]
+    assert sorted(os.listdir(folder)) == before
+    page.get(studio.url)
+    wait_for(page, "document.querySelectorAll('#library-table tr[data-name]').length === 3", 30)
+    assert row_state(page, "news.mp4") == "dubbed"
+
+
+def seconds(shown: str) -> float:
+    """The page's "1:23.4" as seconds."""
+    minutes, _, rest = shown.partition(":")
+    return 60 * int(minutes) + float(rest)
+
+
+def correlation(a: np.ndarray, b: np.ndarray, start: float, end: float) -> float:
+    """How alike two tracks are between two times (1: the same up to a gain)."""
+    begin, stop = int(start * RATE), int(end * RATE)
+    x, y = a[begin:stop].astype(np.float64), b[begin:stop].astype(np.float64)
+    return float(np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-12))
+
+
+def test_the_screenshots_are_made(shots):
+    for name in ("library.png", "review.png", "live.png"):
+        assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
