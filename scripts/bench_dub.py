@@ -7,7 +7,8 @@ its sound track either (`--speech call`) the recording ../shared/data/longform, 
 factor of the whole job and of each stage (stages overlap, so they add up to more than the whole),
 and the peak memory (RSS) of this process; ffmpeg streams the mix with a small, fixed footprint.
 
-Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--engine E] [--threads 2]
+Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--engine E]
+                                   [--threads 2]
                                    [--work DIR]
 """
 
@@ -87,10 +88,8 @@ def main() -> None:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         child.submit(build, media, args.minutes).result()
     started = time.perf_counter()
-    engines = load_engines(
-        store, RuntimeOptions(threads=args.threads), EngineChoice(translator=args.engine, voice=args.voice),
-        check_language=True,
-    )  # fmt: skip
+    choice = EngineChoice(translator=args.engine, voice=args.voice)
+    engines = load_engines(store, RuntimeOptions(threads=args.threads), choice, check_language=True)
     load_seconds = time.perf_counter() - started
     outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")
     work_root = args.work / f"work-{time.time_ns()}"

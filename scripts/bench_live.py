@@ -59,13 +59,24 @@ def busy(processes: int):
 
 def brief(run: dict) -> dict:
     """The headline figures of one run."""
-    keys = ("dropped", "latency_end_to_audio_s", "latency_start_to_caption_s", "lag_max_s",
-            "stage_seconds", "stage_waits_s", "drift", "input_seconds", "load_average", "setup")
+    keys = (
+        "dropped",
+        "latency_end_to_audio_s",
+        "latency_start_to_caption_s",
+        "lag_max_s",
+        "stage_seconds",
+        "stage_waits_s",
+        "drift",
+        "input_seconds",
+        "load_average",
+        "setup",
+    )
     return {key: run[key] for key in keys if key in run}
 
 
 def medians(runs: list[dict]) -> dict:
     """Median over runs of the headline latencies, and the worst drop count and lag."""
+
     def median(path: tuple[str, str]) -> float | None:
         values = [r[path[0]][path[1]] for r in runs if r[path[0]][path[1]] is not None]
         return round(statistics.median(values), 3) if values else None
@@ -83,17 +94,24 @@ def medians(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=Path, nargs="*",
-                        help="[default: shared/data/longform/*.wav, then shared/data/asr/*.wav]")
+    parser.add_argument(
+        "--clips",
+        type=Path,
+        nargs="*",
+        help="[default: shared/data/longform/*.wav, then shared/data/asr/*.wav]",
+    )
     parser.add_argument("--pause", type=float, default=1.5, help="seconds between clips")
     parser.add_argument("--asr", help="Whisper model id [default: as dubber live picks]")
     parser.add_argument("--voice", help="voice id [default: as dubber live picks]")
-    parser.add_argument("--stand-in-mt", action="store_true",
-                        help="time a random-weight OPUS-MT-shaped translator (labelled STAND-IN)")
+    parser.add_argument(
+        "--stand-in-mt",
+        action="store_true",
+        help="time a random-weight OPUS-MT-shaped translator (labelled STAND-IN)",
+    )
     parser.add_argument("--mt-dir", type=Path, help="that stand-in's CTranslate2 folder")
     parser.add_argument("--decoding-length", type=int, default=TYPICAL_SPANISH_TOKENS)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--voice-threads", type=int, help="the voice's threads [default: --threads]")
+    parser.add_argument("--voice-threads", type=int, help="voice threads [default: --threads]")
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--busy", type=int, default=0, help="other CPU-bound processes to run")
     parser.add_argument("--repeats", type=int, default=1, help="runs; medians are reported")
@@ -102,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     clips = args.clips or [
-        *sorted((DATA / "longform").glob("*.wav")), *sorted((DATA / "asr").glob("*.wav"))
+        *sorted((DATA / "longform").glob("*.wav")),
+        *sorted((DATA / "asr").glob("*.wav")),
     ]
     loops = 1
     if args.soak_minutes:

@@ -152,8 +152,11 @@ def live(
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
     voice_threads: Annotated[
         int | None,
-        typer.Option(min=1, help="CPU threads of the voice \\[default: --threads]; fewer leave "
-                     "more to recognition on a small machine."),
+        typer.Option(
+            min=1,
+            help="CPU threads of the voice \\[default: --threads]; fewer leave "
+            "more to recognition on a small machine.",
+        ),
     ] = None,  # fmt: skip
     glossary: Annotated[
         Path | None, typer.Option(help="TSV of terms to keep or force: source<TAB>target.")

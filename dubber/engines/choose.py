@@ -50,11 +50,12 @@ class Purpose(str, Enum):
 
 
 def choose_translator(
-    store: Store, source: str, target: str, purpose: Purpose = Purpose.dub
+    store: Store, source: str, target: str, purpose: Purpose = Purpose.dub, device: str = "cpu"
 ) -> Choice:
-    """OPUS-MT when installed for the pair (neural and fast); else, for file dubbing, the
-    LLM when installed (it translates better than Apertium, but too slowly for live); else
-    Apertium (rule-based, offline)."""
+    """OPUS-MT when installed for the pair (neural and fast); else, for file dubbing on a GPU,
+    the LLM when installed (it translates better than Apertium, but on a CPU it is slower than
+    the speech: measured 2-6 tokens/s on 2 cores, a dub would take several times its length);
+    else Apertium (rule-based, offline)."""
     models = [
         m for m in _installed(store, "mt", target, target=True) if source in m.source_languages
     ]
@@ -63,9 +64,12 @@ def choose_translator(
     if opus:
         return Choice(opus[0].id, f"OPUS-MT installed for {pair}")
     llm = [m for m in models if m.engine == "llm"]
-    if llm and purpose is Purpose.dub:
+    if llm and purpose is Purpose.dub and device == "cuda":
         return Choice(llm[0].id, f"no OPUS-MT for {pair}; the LLM translates better than Apertium")
-    slow = "; the LLM is too slow for live translation" if llm else ""
+    slow = ""
+    if llm:
+        where = "for live translation" if purpose is Purpose.live else "on the CPU"
+        slow = f"; the LLM is too slow {where} (--engine llm takes it)"
     return Choice(APERTIUM, f"no OPUS-MT for {pair} installed; Apertium is offline{slow}")
 
 

@@ -55,7 +55,7 @@ def load_engines(
     recognizer = load_recognizer(store, asr_model, runtime)
     source, target = choice.source_language, choice.target_language
     mt_choice = translator_choice(
-        store, choice.translator, source, target, choice.mt_model, choice.purpose
+        store, choice.translator, source, target, choice.mt_model, choice.purpose, runtime.device
     )
     mt_model = mt_choice.model_id
     if mt_model != APERTIUM:
@@ -116,7 +116,9 @@ def load_translator(
     from dubber.engines.apertium import ApertiumTranslator
     from dubber.engines.opusmt import OpusMTTranslator
 
-    choice = choice or translator_choice(store, engine, source, target, model_id)
+    choice = choice or translator_choice(
+        store, engine, source, target, model_id, device=runtime.device
+    )
     log.info("translation: %s (%s)", choice.model_id, choice.reason)
     if choice.model_id == APERTIUM:
         return ApertiumTranslator(source, target)
@@ -199,6 +201,7 @@ def translator_choice(
     target: str,
     model_id: str | None = None,
     purpose: Purpose = Purpose.dub,
+    device: str = "cpu",
 ) -> Choice:
     """The translation model the engine and model options name, or the best installed."""
     if engine == APERTIUM or model_id == APERTIUM:
@@ -209,7 +212,7 @@ def translator_choice(
         return Choice(f"opus-mt-{source}-{target}", "asked for")
     if engine == "llm":
         return Choice(default_llm(store), "asked for")
-    return choose_translator(store, source, target, purpose)
+    return choose_translator(store, source, target, purpose, device)
 
 
 def default_llm(store: Store) -> str:

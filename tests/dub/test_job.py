@@ -194,4 +194,3 @@ def test_audio_only_input_gives_audio_output(engines, shared_data, tmp_path, wor
     dub(engines, source, output, work)
     assert [s["codec_type"] for s in streams(output)] == ["audio"]
     assert np.abs(decode_audio(output)).max() > 0.05
-
