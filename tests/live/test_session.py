@@ -154,7 +154,7 @@ def test_each_line_is_spoken_with_the_voice_matching_the_speakers_pitch(engines,
     two_voices = replace(engines, voices=bank)
     man, woman = "librispeech_1089-134691-0000.wav", "ljspeech_LJ001-0007.wav"
     audio, _ = speech_with_pauses([shared_data / "asr" / name for name in (man, woman, man)])
-    lines = LiveSession(two_voices, LiveConfig(max_lag_s=120)).run(SamplesSource(audio, "3"), 2.0)
+    lines = LiveSession(two_voices, LiveConfig(max_lag_s=120)).run(SamplesSource(audio, "3"), 1.0)
     voices = [line.voice for line in lines]
     assert voices[0] == voices[-1] == low and high in voices
     for line in lines:  # clear pitches (away from the 165 Hz boundary) choose by gender
