@@ -41,11 +41,16 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
         raise UsageError(f"cannot read {what} {path}: {error.strerror or error}") from None
     if b"\0" in data[:4096]:
         raise UsageError(f"{what} {path} is a binary file, not text")
+    return _utf8(data, f"{what} {path}")
+
+
+def _utf8(data: bytes, described: str) -> str:
+    """`data` decoded as UTF-8 (a BOM dropped); one line naming `described` when it is not."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UsageError(
-            f"{what} {path} is not UTF-8 text (invalid byte at offset {error.start})"
+            f"{described} is not UTF-8 text (invalid byte at offset {error.start})"
         ) from None
 
 
@@ -66,12 +71,7 @@ def read_stdin(stream: BinaryIO, what: str) -> str:
     data = stream.read(MAX_TEXT_BYTES + 1)
     if len(data) > MAX_TEXT_BYTES:
         raise UsageError(f"{what} on stdin is over {MAX_TEXT_BYTES // 2**20} MiB")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UsageError(
-            f"{what} on stdin is not UTF-8 text (invalid byte at offset {error.start})"
-        ) from None
+    return _utf8(data, f"{what} on stdin")
 
 
 def read_text_argument(text: str, stdin: BinaryIO) -> list[str]:
