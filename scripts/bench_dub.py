@@ -8,7 +8,7 @@ factor of the whole job and of each stage (stages overlap, so they add up to mor
 and the peak memory (RSS) of this process; ffmpeg streams the mix with a small, fixed footprint.
 
 Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--engine E]
-                                   [--threads 2]
+                                   [--threads 2] [--nbest N]
                                    [--work DIR]
 """
 
@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--voice", default=None, help="voice id [default: best installed]")
     parser.add_argument("--engine", default="auto", help="translator: auto, apertium, llm, opusmt")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--nbest", type=int, default=None, help="candidates per line [default: dub's]"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -93,12 +96,14 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
     outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")
     work_root = args.work / f"work-{time.time_ns()}"
-    job = DubJob(engines, DubOptions(), probe(media), outputs, work_root, lambda *_: None)
+    options = DubOptions() if args.nbest is None else DubOptions(nbest=args.nbest)
+    job = DubJob(engines, options, probe(media), outputs, work_root, lambda *_: None)
     report = job.run()
     total, duration = report.wall_seconds, report.document.duration
     result = {
         "input_s": round(duration, 1),
         "mt": engines.mt_model,
+        "nbest": options.nbest,
         "voice": engines.voices.describe(),
         "load_s": round(load_seconds, 1),
         "total_s": round(total, 1),

@@ -60,9 +60,12 @@ def tiny_model(marian_release: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def llm_model(dubber_home: Path) -> Path:
-    """The LLM translator's CTranslate2 folder, converted from its installed PyPI packs into the
-    session store once (about a minute; every test that needs it shares it)."""
+def llm_translator(dubber_home: Path):
+    """The LLM translator as a user gets it on this machine (OpenVINO on the CPU), its model
+    prepared from the installed PyPI packs into the session store and loaded once; every test
+    that needs it shares it."""
+    from dubber.engines.load import load_translator
     from dubber.store.store import Store
+    from tests.helpers.models import RUNTIME
 
-    return Store().path("qwen2.5-coder-1.5b-instruct")
+    return load_translator(Store(), "llm", "en", "es", RUNTIME)

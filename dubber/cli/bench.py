@@ -85,7 +85,16 @@ def bench(
         str | None, typer.Option(help="CPU thread counts, comma-separated \\[default: all].")
     ] = None,
     beams: Annotated[str | None, typer.Option(help="Beam sizes \\[default: ASR 5, MT 4].")] = None,
-    batch_sizes: Annotated[str, typer.Option(help="MT batch sizes.")] = "16",
+    batch_sizes: Annotated[
+        str, typer.Option(help="MT batch sizes (for the LLM on OpenVINO: sequences at once).")
+    ] = "16",
+    llm_runtimes: Annotated[
+        str | None,
+        typer.Option(
+            help="LLM runtimes: openvino, ctranslate2 \\[default: the device's: OpenVINO on the"
+            " CPU, CTranslate2 on CUDA]."
+        ),
+    ] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Measured runs per setting.")] = 3,
     warmup: Annotated[int, typer.Option(min=0, help="Uncounted runs first.")] = 1,
     random_shape: Annotated[
@@ -132,6 +141,7 @@ def bench(
         threads=_list(threads, int) or (default_threads(),),
         beams=_list(beams, int),
         batch_sizes=_list(batch_sizes, int) or (16,),
+        llm_runtimes=_list(llm_runtimes),
         repeats=repeats,
         warmup=warmup,
     )

@@ -145,6 +145,15 @@ def mt(
     model: MtModelOption = None,
     source_language: Annotated[str, typer.Option("--from", help="Source language.")] = "en",
     target_language: Annotated[str, typer.Option("--to", help="Target language.")] = "es",
+    beam_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Beam width \\[default: the engine's own; the LLM decodes greedily, and with"
+            " a beam as dub's n-best does].",
+        ),
+    ] = None,
     json_: JsonOption = None,
     out_dir: OutDirOption = None,
 ) -> None:
@@ -159,7 +168,7 @@ def mt(
         ctx.obj.store, engine.value, source_language, target_language, ctx.obj.runtime, model
     )
     with console.status(f"translating {len(sources)} lines"):
-        report = evaluate_mt(sources, references, translator)
+        report = evaluate_mt(sources, references, translator, beam_size=beam_size)
     _show("mt", report, json_, out_dir, [source, reference])
 
 

@@ -52,10 +52,12 @@ class Purpose(str, Enum):
 def choose_translator(
     store: Store, source: str, target: str, purpose: Purpose = Purpose.dub, device: str = "cpu"
 ) -> Choice:
-    """OPUS-MT when installed for the pair (neural and fast); else, for file dubbing on a GPU,
-    the LLM when installed (it translates better than Apertium, but on a CPU it is slower than
-    the speech: measured 2-6 tokens/s on 2 cores, a dub would take several times its length);
-    else Apertium (rule-based, offline)."""
+    """OPUS-MT when installed for the pair (neural and fast); else, for file dubbing, the LLM
+    when installed and its fast runtime is there (CTranslate2 on a GPU, OpenVINO on the CPU:
+    it translates far better than Apertium, faster than the speech on 2 cores, measured); else
+    Apertium (rule-based, offline, and the choice for live, where the LLM is too slow)."""
+    from dubber.engines.llm.runtimes import runtime_for
+
     models = [
         m for m in _installed(store, "mt", target, target=True) if source in m.source_languages
     ]
@@ -64,12 +66,18 @@ def choose_translator(
     if opus:
         return Choice(opus[0].id, f"OPUS-MT installed for {pair}")
     llm = [m for m in models if m.engine == "llm"]
-    if llm and purpose is Purpose.dub and device == "cuda":
-        return Choice(llm[0].id, f"no OPUS-MT for {pair}; the LLM translates better than Apertium")
+    fast = device == "cuda" or runtime_for(device) == "openvino"
+    if llm and purpose is Purpose.dub and fast:
+        return Choice(
+            llm[0].id,
+            f"no OPUS-MT for {pair}; the LLM translates better than Apertium"
+            f" ({runtime_for(device)} on the {device.upper()})",
+        )
     slow = ""
-    if llm:
-        where = "for live translation" if purpose is Purpose.live else "on the CPU"
-        slow = f"; the LLM is too slow {where} (--engine llm takes it)"
+    if llm and purpose is Purpose.live:
+        slow = "; the LLM is too slow for live translation (--engine llm takes it)"
+    elif llm:
+        slow = "; the LLM is too slow on the CPU without OpenVINO: pip install 'dubber[llm]'"
     return Choice(APERTIUM, f"no OPUS-MT for {pair} installed; Apertium is offline{slow}")
 
 

@@ -8,6 +8,8 @@ import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.choose import (
@@ -26,6 +28,9 @@ from dubber.errors import DamagedModelError, UsageError
 from dubber.settings import RuntimeOptions
 from dubber.store.catalogue import Manifest
 from dubber.store.store import Store
+
+if TYPE_CHECKING:
+    from dubber.engines.llm import Decoder
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +131,14 @@ def load_translator(
     if manifest.engine == "llm":
         from dubber.engines.llm import LLMTranslator
 
-        fallback = ApertiumTranslator(source, target)
         with loading(store, manifest.id):
-            return LLMTranslator(
-                store.path(manifest.id),
-                runtime,
-                fallback=fallback,
-                source_language=source,
-                target_language=target,
-            )
+            decoder = load_llm(store, manifest.id, runtime)
+        return LLMTranslator(
+            decoder,
+            fallback=ApertiumTranslator(source, target),
+            source_language=source,
+            target_language=target,
+        )
     with loading(store, manifest.id):
         return OpusMTTranslator(
             store.path(manifest.id),
@@ -142,6 +146,24 @@ def load_translator(
             source_language=manifest.source_languages[0],
             target_language=manifest.target_languages[0],
         )
+
+
+def load_llm(store: Store, model_id: str, runtime: RuntimeOptions) -> Decoder:
+    """The LLM `model_id` on the runtime for `runtime.device`, loaded once per process: every
+    translator made for it (translate, dub, the server, the studio's dubs) shares it."""
+    from dubber.engines.llm.runtimes import runtime_for
+
+    name = runtime_for(runtime.device)
+    folder = store.prepared(model_id, name)
+    log.info("LLM runtime: %s (%s)", name, runtime.device)
+    return _loaded_llm(folder, name, runtime)
+
+
+@functools.lru_cache(maxsize=1)
+def _loaded_llm(folder: Path, name: str, runtime: RuntimeOptions) -> Decoder:
+    from dubber.engines.llm.runtimes import load_decoder
+
+    return load_decoder(folder, name, runtime)
 
 
 def load_synthesizer(

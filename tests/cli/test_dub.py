@@ -127,7 +127,8 @@ def test_interrupted_dub_leaves_nothing_and_resume_finishes(tmp_path, shared_dat
     home = tmp_path / "home"
     before = set(tmp_path.iterdir())
     process = subprocess.Popen(
-        [sys.executable, "-m", "dubber", "dub", str(media)],
+        # Apertium: a fresh DUBBER_HOME would prepare the LLM first; resume is what is tested
+        [sys.executable, "-m", "dubber", "dub", str(media), "--engine", "apertium"],
         cwd=tmp_path,
         env={**os.environ, "DUBBER_HOME": str(home)},
         stdout=subprocess.PIPE,
@@ -142,7 +143,9 @@ def test_interrupted_dub_leaves_nothing_and_resume_finishes(tmp_path, shared_dat
     assert process.returncode == 130
     assert "Traceback" not in stderr and "--resume" in stderr
     assert set(tmp_path.iterdir()) == before | {home}
-    done = run_dubber("-v", "dub", str(media), "--resume", cwd=tmp_path, home=home)
+    done = run_dubber(
+        "-v", "dub", str(media), "--resume", "--engine", "apertium", cwd=tmp_path, home=home
+    )
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr
     assert (tmp_path / "long.es.mp4").is_file() and (tmp_path / "long.dub.json").is_file()

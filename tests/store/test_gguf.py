@@ -53,6 +53,9 @@ def write_tiny_qwen2(path: Path, architecture: str = "qwen2", seed: int = 0) -> 
     writer.add_token_merges(merges)
     writer.add_bos_token_id(tokens.index("<|endoftext|>"))
     writer.add_eos_token_id(tokens.index("<|im_end|>"))
+    writer.add_pad_token_id(tokens.index("<|endoftext|>"))
+    writer.add_add_bos_token(False)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
 
     def matrix(name: str, rows: int, columns: int) -> None:
         weights = rng.normal(0, 0.2, (rows, columns)).astype(np.float32)
@@ -64,6 +67,7 @@ def write_tiny_qwen2(path: Path, architecture: str = "qwen2", seed: int = 0) -> 
 
     kv = HIDDEN // HEADS * KV_HEADS
     matrix("token_embd.weight", len(tokens), HIDDEN)
+    matrix("output.weight", len(tokens), HIDDEN)
     vector("output_norm.weight", HIDDEN)
     for layer in range(LAYERS):
         prefix = f"blk.{layer}."

@@ -23,11 +23,12 @@ import huggingface_hub
 import numpy as np
 import pytest
 
-from dubber.errors import DubberError, ModelNotInstalledError
+from dubber.errors import DamagedModelError, DubberError, ModelNotInstalledError
 from dubber.store import hub
 from dubber.store.archive import UnsafeArchiveError
 from dubber.store.catalogue import Catalogue, catalogue_dir
 from dubber.store.gguf import FILES as LLM_FILES
+from dubber.store.openvino_ir import IR_FILES
 from dubber.store.store import RECORD, Store
 from tests.store.test_gguf import join_qwen_gguf, write_tiny_qwen2
 
@@ -621,6 +622,21 @@ def test_llm_packs_are_joined_and_converted_once_and_the_gguf_is_not_kept():
 
 
 @pytest.mark.slow
+def test_llm_packs_are_saved_as_openvino_ir_once_for_the_cpu():
+    store = Store()
+    folder = store.prepared(QWEN, "openvino")
+    assert folder == store.root / f"{QWEN}.openvino"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*IR_FILES, RECORD])
+    record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    assert record["origin"] == "pack" and len(record["packages"]) == 22
+    before = (folder / "openvino_model.bin").stat()
+    assert store.prepared(QWEN, "openvino") == folder
+    after = (folder / "openvino_model.bin").stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert not list(store.root.rglob("*.gguf"))
+
+
+@pytest.mark.slow
 def test_import_of_the_known_gguf_is_identified_by_its_sha256(store, tmp_path):
     gguf = join_qwen_gguf(tmp_path)
     model = store.import_path(gguf)
@@ -629,7 +645,7 @@ def test_import_of_the_known_gguf_is_identified_by_its_sha256(store, tmp_path):
     assert store.verify(QWEN) == []
     converted = store.path(QWEN) / "model.bin"
     assert sha256(converted) == sha256(Store().path(QWEN) / "model.bin")  # as from the packs
-    assert leftovers(store) == [QWEN]
+    assert leftovers(store) == [QWEN, f"{QWEN}.openvino"]
 
 
 def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qwen2):
@@ -640,6 +656,11 @@ def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qw
     _assert_converted(store.path(QWEN_3B), "import")
     assert store.verify(QWEN_3B) == []
     assert store.repair(QWEN_3B) == f"import it again: dubber models import PATH --id {QWEN_3B}"
+    ir = store.prepared(QWEN_3B, "openvino")
+    assert sorted(p.name for p in ir.iterdir()) == sorted([*IR_FILES, RECORD])
+    (ir / "openvino_model.bin").write_bytes(b"damaged")
+    with pytest.raises(DamagedModelError, match="openvino_model.bin is 7 bytes"):
+        store.prepared(QWEN_3B, "openvino")
 
 
 @pytest.fixture
@@ -696,15 +717,22 @@ def gguf_hub(monkeypatch, tiny_qwen2) -> dict:
     return state
 
 
-def test_pull_of_a_gguf_model_verifies_converts_and_keeps_no_gguf(gguf_hub, tmp_path):
+def test_pull_of_a_gguf_model_verifies_converts_for_both_runtimes_and_keeps_no_gguf(
+    gguf_hub, tmp_path
+):
     store = Store(home=tmp_path / "home", offline=False)
     model = store.pull(QWEN_3B)
     assert (model.origin, model.where) == ("hub", "store")
     assert gguf_hub["downloads"] == [QWEN_3B_FILE]
     _assert_converted(store.path(QWEN_3B), "hub")
     assert store.verify(QWEN_3B) == []
-    assert leftovers(store) == [QWEN_3B]
+    ir = store.prepared(QWEN_3B, "openvino")  # the CPU runtime's form, saved from the same file
+    assert ir.name == f"{QWEN_3B}.openvino" and (ir / "openvino_model.xml").is_file()
+    assert store.prepared(QWEN_3B, "ctranslate2") == store.path(QWEN_3B)
+    assert leftovers(store) == [QWEN_3B, ir.name]
     assert not list(store.root.rglob("*.gguf"))
+    store.remove(QWEN_3B)
+    assert leftovers(store) == []  # both forms go
 
 
 def test_pull_refuses_a_gguf_that_differs_from_the_hubs_sha256(gguf_hub, tmp_path):

@@ -184,7 +184,7 @@ def bench_mt(
         if store.catalogue.get(model).engine == "llm":
             from dubber.measure.bench.llm import bench_llm
 
-            rows += bench_llm(model, store.path(model), inputs, sweep)
+            rows += bench_llm(model, store, inputs, sweep)
         elif store.is_installed(model):
             rows += bench_ctranslate2(model, store.path(model), inputs, sweep)
         else:

@@ -33,6 +33,7 @@ class Sweep:
     threads: tuple[int, ...] = (1,)
     beams: tuple[int, ...] = ()
     batch_sizes: tuple[int, ...] = (16,)
+    llm_runtimes: tuple[str, ...] = ()  # empty: the device's
     repeats: int = 3
     warmup: int = 1
 
@@ -42,6 +43,14 @@ class Sweep:
             raise DubberError(f"{', '.join(sorted(cuda))} needs --device cuda (a CUDA GPU)")
         if self.repeats < 1 or self.warmup < 0:
             raise DubberError("--repeats must be at least 1 and --warmup at least 0")
+        from dubber.engines.llm.runtimes import RUNTIMES
+
+        if unknown := set(self.llm_runtimes) - set(RUNTIMES):
+            raise DubberError(
+                f"unknown LLM runtime {', '.join(sorted(unknown))}: choose {', '.join(RUNTIMES)}"
+            )
+        if self.device == "cuda" and "openvino" in self.llm_runtimes:
+            raise DubberError("the LLM runs on OpenVINO on the CPU only: use ctranslate2 on CUDA")
 
     def runtimes(self) -> Iterator[RuntimeOptions]:
         """Every (compute type, threads) pair as runtime options."""
