@@ -4,12 +4,14 @@ a text translated the same whichever batch it is decoded in."""
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 
 from dubber.chain.glossary import Glossary
 from dubber.chain.line import Line
 from dubber.chain.translate import translate_lines
-from dubber.engines.llm import SHORTEST_REWRITE, rejection
+from dubber.engines.llm import SHORTEST_REWRITE, keeps_numbers, rejection
 from dubber.text import syllables
 
 pytestmark = pytest.mark.slow
@@ -60,8 +62,15 @@ def test_a_line_over_its_syllable_target_gets_a_shorter_version(llm_translator):
     assert rejection(source, short.text, shortest=SHORTEST_REWRITE) is None
 
 
-def test_a_text_translates_the_same_alone_and_in_a_batch(llm_translator, mt_data):
-    sources = mt_data[0][:8]
+def test_a_text_translates_about_the_same_alone_and_in_a_batch(llm_translator, mt_data):
+    """OpenVINO's batches are not bit-for-bit repeatable (measured: 10 of 12 texts identical,
+    the others a word apart); the stated tolerance: most identical, every other one a close,
+    acceptable variant. A corrupted prefix cache gave unrelated sentences (BLEU 7.5)."""
+    sources = mt_data[0][:6]
     batched = [t.text for t in llm_translator.translate(sources)]
-    alone = [llm_translator.translate([s])[0].text for s in sources[:3]]
-    assert alone == batched[:3]
+    alone = [llm_translator.translate([s])[0].text for s in sources]
+    assert sum(a == b for a, b in zip(alone, batched, strict=True)) >= 4, (alone, batched)
+    for source, a, b in zip(sources, alone, batched, strict=True):
+        similarity = difflib.SequenceMatcher(None, a.split(), b.split()).ratio()
+        assert similarity >= 0.8, (a, b)
+        assert rejection(source, a) is None and keeps_numbers(source, a) == keeps_numbers(source, b)
