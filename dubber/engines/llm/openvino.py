@@ -13,6 +13,7 @@ process holds the weights once."""
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -159,9 +160,14 @@ def _pages_dropped(file: Path, every: float = 0.05) -> Iterator[None]:
         _drop_pages(file)
 
 
+@functools.cache
+def _madvise() -> ctypes._CFuncPtr:
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise
+
+
 def _drop_pages(file: Path) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     name = str(file.resolve())
     with open("/proc/self/maps", encoding="utf-8") as maps:
         for line in maps:
@@ -170,4 +176,4 @@ def _drop_pages(file: Path) -> None:
             # was written to them, so nothing can be lost; a page read again is mapped again
             if len(fields) == 6 and fields[5].rstrip("\n") == name and fields[1][:3] == "r--":
                 start, end = (int(x, 16) for x in fields[0].split("-"))
-                libc.madvise(start, end - start, _MADV_DONTNEED)
+                _madvise()(start, end - start, _MADV_DONTNEED)

@@ -3,18 +3,18 @@ about 8x CTranslate2's throughput there, batched), CTranslate2 on CUDA."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from dubber.engines.llm.decoding import Decoder
 from dubber.settings import RuntimeOptions
+from dubber.store.openvino_ir import openvino_available
 
 RUNTIMES = ("openvino", "ctranslate2")
 
 
 def runtime_for(device: str) -> str:
     """The LLM runtime for `device`: OpenVINO on the CPU when its package is installed."""
-    if device == "cpu" and importlib.util.find_spec("openvino_genai") is not None:
+    if device == "cpu" and openvino_available():
         return "openvino"
     return "ctranslate2"
 
