@@ -172,7 +172,7 @@ def run_dubs(
             store, runtime, choice, check_language=options.recognises, server=server
         )
     stages = [stage.value for stage in Stage]
-    progress = lambda media: stage_progress(media.path.name, stages)  # noqa: E731
+    progress = lambda name: stage_progress(name, stages)  # noqa: E731
     reports = []
     for report in dub_files(requests, options, engines, store.home / "work", progress):
         console.print(

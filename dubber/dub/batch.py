@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubber.dub.job import DubJob, DubOptions, DubReport, Progress
+from dubber.dub.job import DubJob, DubOptions, DubReport, Progress, Stage
 from dubber.dub.outputs import OutputPaths, collect_inputs, plan_outputs
 from dubber.engines.bundle import Engines
 from dubber.errors import StoppedError, UsageError
 from dubber.media.probe import MediaInfo, probe
+
+# Files are recognised and translated together while their audio adds up to at most this: a
+# batched translator (the LLM) then fills its batches with short files' lines.
+GROUP_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,71 @@ def dub_files(
     options: DubOptions,
     engines: Engines,
     work_root: Path,
-    progress: Callable[[MediaInfo], AbstractContextManager[Progress]],
+    progress: Callable[[str], AbstractContextManager[Progress]],
 ) -> Iterator[DubReport]:
-    """Dub each request in turn, yielding its report when its outputs are in place; Ctrl-C
-    keeps the finished stages for --resume."""
-    for request in requests:
-        try:
-            with progress(request.media) as report:
-                job = DubJob(engines, options, request.media, request.outputs, work_root, report)
+    """Dub each request, yielding its report when its outputs are in place. Short files are
+    recognised and translated together, a group at a time (`progress` is given a file's name,
+    or the group's); Ctrl-C keeps the finished stages for --resume."""
+    for group in file_groups(requests, options):
+        jobs = [
+            DubJob(engines, options, request.media, request.outputs, work_root, _silent)
+            for request in group
+        ]
+        if len(jobs) > 1:
+            with _stopped_kept(group[0]), progress(f"{len(jobs)} files") as report:
+                heard = 0.0  # the group's recognition counts the seconds of all its files
+                total = sum(request.media.duration for request in group)
+                for request, job in zip(group, jobs, strict=True):
+                    job.progress = _after(report, heard, total)
+                    heard += request.media.duration
+                DubJob.prepare_together(jobs)
+        for request, job in zip(group, jobs, strict=True):
+            with _stopped_kept(request), progress(request.media.path.name) as report:
+                job.progress = report
                 yield job.run()
-        except KeyboardInterrupt:
-            raise StoppedError(
-                f"interrupted while dubbing {request.media.path.name}: finished stages are kept;"
-                " run the same command with --resume to continue"
-            ) from None
+
+
+def file_groups(requests: Sequence[DubRequest], options: DubOptions) -> Iterator[list[DubRequest]]:
+    """Consecutive files whose audio adds up to at most GROUP_SECONDS (a longer file alone);
+    files that are not recognised (an edited document, subtitles) one by one."""
+    group: list[DubRequest] = []
+    for request in requests:
+        duration = request.media.duration
+        if group and sum(r.media.duration for r in group) + duration > GROUP_SECONDS:
+            yield group
+            group = []
+        group.append(request)
+        if not options.recognises:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _after(report: Progress, heard: float, total: float) -> Progress:
+    """`report` for one file of a group: its recognition counted after the `heard` seconds of
+    the files before it, out of the group's `total`."""
+
+    def shifted(stage: Stage, completed: float, _: float | None) -> None:
+        if stage is Stage.recognise:
+            report(stage, heard + completed, total)
+        else:
+            report(stage, completed, _)
+
+    return shifted
+
+
+def _silent(stage: Stage, completed: float, total: float | None) -> None:
+    """No progress shown (until the job's own is given)."""
+
+
+@contextmanager
+def _stopped_kept(request: DubRequest) -> Iterator[None]:
+    """Ctrl-C while dubbing `request` as a StoppedError that says finished stages are kept."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise StoppedError(
+            f"interrupted while dubbing {request.media.path.name}: finished stages are kept;"
+            " run the same command with --resume to continue"
+        ) from None

@@ -12,7 +12,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -138,12 +138,14 @@ class DubJob:
             voice=engines.voices.describe(),
         )
         self.report = DubReport(outputs, document)
+        self._prepared = False  # the document is made (by prepare_together)
 
     def run(self) -> DubReport:
         """Dub the file into its outputs; nothing is written there unless the whole job works."""
         began = time.perf_counter()
         report = self.report
-        report.document = self._document()
+        if not self._prepared:
+            report.document = self._document()
         if not report.document.lines:
             raise UsageError(f"no speech found in {self.media.path}")
         started = time.perf_counter()
@@ -166,6 +168,13 @@ class DubJob:
 
     def _document(self) -> DubDocument:
         """The document to speak: edited, from subtitles, resumed, or recognised and translated."""
+        if (given := self._given_document()) is not None:
+            return given
+        audio = self._audio()
+        return self._spoken(self._recognise_and_translate(audio))
+
+    def _given_document(self) -> DubDocument | None:
+        """The document when it need not be recognised: edited, from subtitles, or resumed."""
         opts, document = self.options, self.report.document
         if opts.document:
             edited = DubDocument.load(opts.document)
@@ -180,9 +189,19 @@ class DubJob:
                 log.info("resuming: reusing recognition and translation from %s", self.work.path)
                 return saved
             log.info("resuming: recognition starts again; speech already made is reused")
+        return None
+
+    def _audio(self) -> np.ndarray:
+        """The input's audio, checked to be in the source language."""
         audio = decode_audio(self.media.path)
-        self.engines.check_language(audio, str(self.media.path), opts.source_language)
-        for line in self._recognise_and_translate(audio):
+        self.engines.check_language(audio, str(self.media.path), self.options.source_language)
+        return audio
+
+    def _spoken(self, lines: Iterable[Line]) -> DubDocument:
+        """The document of the translated `lines`, each with the first take of its speech,
+        saved for --resume."""
+        document = self.report.document
+        for line in lines:
             started = time.perf_counter()
             spoken = document.lines
             self.speaker.first_take(line, spoken[-1].voice if spoken else None)
@@ -234,8 +253,7 @@ class DubJob:
             raise failure[0]
 
     def _translate_batches(self, handoff: queue.Queue, audio: np.ndarray) -> Iterator[Line]:
-        """Translate what recognition hands over, a batch at a time; each line gets its pitch
-        (for its voice), and lines that cannot fit are asked once for shorter translations."""
+        """Translate what recognition hands over, a batch at a time."""
         done, count = False, 0
         while not done:
             batch = [handoff.get()]
@@ -245,34 +263,45 @@ class DubJob:
                 batch.pop()
                 done = True
             if batch:
-                started = time.perf_counter()
-                translate_lines(
-                    batch,
-                    self.engines.translator,
-                    glossary=self.options.glossary,
-                    num_hypotheses=self.options.nbest,
-                )
-                self.report.add_time(Stage.translate, time.perf_counter() - started)
-                for line in batch:
-                    measure_pitch(line, audio)
-                self._shorten(batch)
+                translate_together([Recognised(self, batch, audio)])
                 count += len(batch)
                 self.progress(Stage.translate, count, None)
                 yield from batch
 
-    def _shorten(self, lines: list[Line]) -> None:
-        """Ask once for shorter translations of lines that cannot fit their slots."""
-        targets = [(line, self.speaker.syllables_to_fit(line)) for line in lines]
-        wanted = [(line, target) for line, target in targets if target is not None]
-        if not wanted:
-            return
+    def _recognised(self) -> Recognised | None:
+        """The file's recognised lines, not yet translated, with its audio; None when its
+        document is given (edited, from subtitles, resumed)."""
+        if (given := self._given_document()) is not None:
+            self.report.document, self._prepared = given, True
+            return None
+        audio = self._audio()
         started = time.perf_counter()
-        shorten_lines(
-            [line for line, _ in wanted], [target for _, target in wanted],
-            self.engines.translator, glossary=self.options.glossary,
-            num_hypotheses=self.options.nbest,
-        )  # fmt: skip
-        self.report.add_time(Stage.translate, time.perf_counter() - started)
+        lines = list(
+            recognise_lines(
+                self.engines.recognizer,
+                audio,
+                language=self.options.source_language,
+                grouping=self.options.grouping,
+                on_progress=lambda done, _: self.progress(
+                    Stage.recognise, done, self.media.duration
+                ),
+            )
+        )
+        self.report.add_time(Stage.recognise, time.perf_counter() - started)
+        return Recognised(self, lines, audio)
+
+    @classmethod
+    def prepare_together(cls, jobs: Sequence[DubJob]) -> None:
+        """Recognise every job's file, then translate all their lines in one call (short files
+        alone make batches too small for a batched translator), and make their documents."""
+        recognised = [found for job in jobs if (found := job._recognised()) is not None]
+        translate_together(recognised)
+        if recognised:
+            count = sum(len(found.lines) for found in recognised)
+            recognised[0].job.progress(Stage.translate, count, count)
+        for found in recognised:
+            found.job.report.document = found.job._spoken(found.lines)
+            found.job._prepared = True
 
     # -- speech and fitting ---------------------------------------------------------------------
 
@@ -328,6 +357,43 @@ class DubJob:
         for scratch in (voice.path, gain.path):
             scratch.unlink(missing_ok=True)
         self.progress(Stage.mix, 2, 2)
+
+
+@dataclass
+class Recognised:
+    """A job's recognised lines waiting for translation, and the audio they were heard in."""
+
+    job: DubJob
+    lines: list[Line]
+    audio: np.ndarray
+
+
+def translate_together(recognised: Sequence[Recognised]) -> None:
+    """Translate the lines of one or more jobs in one translator call; each line gets its pitch
+    (for its voice), and lines that cannot fit their slots are asked, again in one call, for
+    shorter translations. The time is shared out among the jobs by their lines."""
+    lines = [line for found in recognised for line in found.lines]
+    if not lines:
+        return
+    engines, options = recognised[0].job.engines, recognised[0].job.options
+    started = time.perf_counter()
+    translate_lines(
+        lines, engines.translator, glossary=options.glossary, num_hypotheses=options.nbest
+    )
+    wanted: list[tuple[Line, int]] = []
+    for found in recognised:
+        for line in found.lines:
+            measure_pitch(line, found.audio)
+            if (target := found.job.speaker.syllables_to_fit(line)) is not None:
+                wanted.append((line, target))
+    if wanted:
+        shorten_lines(
+            [line for line, _ in wanted], [target for _, target in wanted],
+            engines.translator, glossary=options.glossary, num_hypotheses=options.nbest,
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    for found in recognised:
+        found.job.report.add_time(Stage.translate, seconds * len(found.lines) / len(lines))
 
 
 def _stop_and_join(worker: threading.Thread, stop: threading.Event, handoff: queue.Queue) -> None:

@@ -18,7 +18,6 @@ from dubber.dub.batch import dub_files, plan_dubs
 from dubber.dub.document import DubDocument
 from dubber.dub.job import Progress, Stage
 from dubber.errors import DubberError, StoppedError, UsageError
-from dubber.media.probe import MediaInfo
 from dubber.studio.edits import LineEdit, apply_edits, engine_choice
 from dubber.studio.engines import EngineCache
 from dubber.studio.events import EventHub
@@ -204,11 +203,11 @@ class DubQueue:
                 "stages": {stage.value: round(s, 2) for stage, s in report.seconds.items()},
             }
 
-    def _progress(self, job: Job) -> Callable[[MediaInfo], AbstractContextManager[Progress]]:
+    def _progress(self, job: Job) -> Callable[[str], AbstractContextManager[Progress]]:
         last = [0.0]
 
         @contextmanager
-        def progress(_: MediaInfo) -> Iterator[Progress]:
+        def progress(_: str) -> Iterator[Progress]:
             def report(stage: Stage, completed: float, total: float | None) -> None:
                 if job.cancelled.is_set():
                     raise StoppedError("dub cancelled")
