@@ -56,7 +56,7 @@ def dub_files(
     """Dub each request, yielding its report when its outputs are in place. Short files are
     recognised and translated together, a group at a time (`progress` is given a file's name,
     or the group's); Ctrl-C keeps the finished stages for --resume."""
-    for group in file_groups(requests, options):
+    for group in file_groups(requests):
         jobs = [
             DubJob(engines, options, request.media, request.outputs, work_root, _silent)
             for request in group
@@ -75,19 +75,16 @@ def dub_files(
                 yield job.run()
 
 
-def file_groups(requests: Sequence[DubRequest], options: DubOptions) -> Iterator[list[DubRequest]]:
-    """Consecutive files whose audio adds up to at most GROUP_SECONDS (a longer file alone);
-    files that are not recognised (an edited document, subtitles) one by one."""
+def file_groups(requests: Sequence[DubRequest]) -> Iterator[list[DubRequest]]:
+    """Consecutive files whose audio adds up to at most GROUP_SECONDS (a longer file alone)."""
     group: list[DubRequest] = []
+    seconds = 0.0
     for request in requests:
-        duration = request.media.duration
-        if group and sum(r.media.duration for r in group) + duration > GROUP_SECONDS:
+        if group and seconds + request.media.duration > GROUP_SECONDS:
             yield group
-            group = []
+            group, seconds = [], 0.0
         group.append(request)
-        if not options.recognises:
-            yield group
-            group = []
+        seconds += request.media.duration
     if group:
         yield group
 
@@ -96,11 +93,11 @@ def _after(report: Progress, heard: float, total: float) -> Progress:
     """`report` for one file of a group: its recognition counted after the `heard` seconds of
     the files before it, out of the group's `total`."""
 
-    def shifted(stage: Stage, completed: float, _: float | None) -> None:
+    def shifted(stage: Stage, completed: float, of: float | None) -> None:
         if stage is Stage.recognise:
             report(stage, heard + completed, total)
         else:
-            report(stage, completed, _)
+            report(stage, completed, of)
 
     return shifted
 

@@ -216,19 +216,11 @@ class DubJob:
         handoff: queue.Queue = queue.Queue(maxsize=4 * TRANSLATION_BATCH)
         failure: list[BaseException] = []
         stop = threading.Event()
-        duration = self.media.duration
 
         def recognise() -> None:
             started = time.perf_counter()
             try:
-                lines = recognise_lines(
-                    self.engines.recognizer,
-                    audio,
-                    language=self.options.source_language,
-                    grouping=self.options.grouping,
-                    on_progress=lambda done, _: self.progress(Stage.recognise, done, duration),
-                )
-                for line in lines:
+                for line in self._lines(audio):
                     while not stop.is_set():
                         try:
                             handoff.put(line, timeout=0.1)
@@ -276,19 +268,19 @@ class DubJob:
             return None
         audio = self._audio()
         started = time.perf_counter()
-        lines = list(
-            recognise_lines(
-                self.engines.recognizer,
-                audio,
-                language=self.options.source_language,
-                grouping=self.options.grouping,
-                on_progress=lambda done, _: self.progress(
-                    Stage.recognise, done, self.media.duration
-                ),
-            )
-        )
+        lines = list(self._lines(audio))
         self.report.add_time(Stage.recognise, time.perf_counter() - started)
         return Recognised(self, lines, audio)
+
+    def _lines(self, audio: np.ndarray) -> Iterator[Line]:
+        """The recognised lines of `audio`, as recognition goes, with its progress."""
+        return recognise_lines(
+            self.engines.recognizer,
+            audio,
+            language=self.options.source_language,
+            grouping=self.options.grouping,
+            on_progress=lambda done, _: self.progress(Stage.recognise, done, self.media.duration),
+        )
 
     @classmethod
     def prepare_together(cls, jobs: Sequence[DubJob]) -> None:

@@ -88,7 +88,7 @@ def test_short_files_are_translated_in_one_call(clips, tmp_path):
 def test_files_over_the_group_length_are_translated_apart(clips, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "GROUP_SECONDS", 11.0)  # a + b: 11.5 s, b + c: 10.5 s
     requests = plan_dubs(clips, tmp_path / "out", OPTIONS, force=False)
-    assert [[r.media.path.name for r in g] for g in file_groups(requests, OPTIONS)] == [
+    assert [[r.media.path.name for r in g] for g in file_groups(requests)] == [
         ["a.wav"],
         ["b.wav", "c.wav"],
     ]
