@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from typing import Annotated, NoReturn
 
 import typer
@@ -70,11 +71,11 @@ def _root(
     )
 
 
-def run() -> None:
-    """Run the app; a DubberError (or an error of the operating system) becomes one line on
-    stderr and an exit code; Ctrl-C exits with 130."""
+def run(arguments: Sequence[str] | None = None) -> None:
+    """Run the app on `arguments` (the command line's when None); a DubberError (or an error of
+    the operating system) becomes one line on stderr and an exit code; Ctrl-C exits with 130."""
     try:
-        app()
+        app(args=arguments, prog_name="dubber")
     except DubberError as error:
         fail(str(error), error.exit_code)
     except OSError as error:

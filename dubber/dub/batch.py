@@ -7,7 +7,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubber.dub.job import DubJob, DubOptions, DubReport, Progress, Stage
+from dubber.dub.document import DubDocument
+from dubber.dub.job import DubJob, DubOptions, DubReport, Progress, Stage, given_document
 from dubber.dub.outputs import OutputPaths, collect_inputs, plan_outputs
 from dubber.engines.bundle import Engines
 from dubber.errors import StoppedError, UsageError
@@ -24,6 +25,7 @@ class DubRequest:
 
     media: MediaInfo
     outputs: OutputPaths
+    given: DubDocument | None = None  # the text to dub from, when not recognised
 
 
 def plan_dubs(
@@ -43,7 +45,10 @@ def plan_dubs(
         media, output, options.source_language, options.target_language, force,
         options.keep_original_audio, protected,
     )  # fmt: skip
-    return [DubRequest(info, plan) for info, plan in zip(media, plans, strict=True)]
+    return [
+        DubRequest(info, plan, given_document(options, info))
+        for info, plan in zip(media, plans, strict=True)
+    ]
 
 
 def dub_files(
@@ -58,7 +63,15 @@ def dub_files(
     or the group's); Ctrl-C keeps the finished stages for --resume."""
     for group in file_groups(requests):
         jobs = [
-            DubJob(engines, options, request.media, request.outputs, work_root, _silent)
+            DubJob(
+                engines,
+                options,
+                request.media,
+                request.outputs,
+                work_root,
+                _silent,
+                request.given,
+            )  # fmt: skip
             for request in group
         ]
         if len(jobs) > 1:

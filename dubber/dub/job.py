@@ -121,7 +121,9 @@ class DubJob:
         outputs: OutputPaths,
         work_root: Path,
         progress: Progress,
+        given: DubDocument | None = None,
     ) -> None:
+        """`given` is `given_document(options, media)` when the caller has read it already."""
         if not media.has_audio:
             raise UsageError(f"{media.path} has no audio stream to dub")
         self.engines, self.options, self.media = engines, options, media
@@ -139,6 +141,7 @@ class DubJob:
         )
         self.report = DubReport(outputs, document)
         self._prepared = False  # the document is made (by prepare_together)
+        self.given = given if given is not None else given_document(options, media)
 
     def run(self) -> DubReport:
         """Dub the file into its outputs; nothing is written there unless the whole job works."""
@@ -175,16 +178,10 @@ class DubJob:
 
     def _given_document(self) -> DubDocument | None:
         """The document when it need not be recognised: edited, from subtitles, or resumed."""
-        opts, document = self.options, self.report.document
-        if opts.document:
-            edited = DubDocument.load(opts.document)
-            _check_inside(edited.lines, self.media, opts.document)
-            return edited
-        if opts.from_srt:
-            document.translator = f"subtitles:{opts.from_srt.name}"
-            document.lines = _lines_from_srt(opts.from_srt, self.media)
-            return document
-        if opts.resume:
+        if self.given is not None:
+            self.given.voice = self.engines.voices.describe()
+            return self.given
+        if self.options.resume:
             if saved := self.work.load_document():
                 log.info("resuming: reusing recognition and translation from %s", self.work.path)
                 return saved
@@ -424,6 +421,25 @@ def _check_inside(lines: list[Line], media: MediaInfo, source: Path) -> None:
                 f"{source}: line {number} starts at {line.start:.1f} s, after the end of "
                 f"{media.path.name} ({media.duration:.1f} s): is it the text of another file?"
             )
+
+
+def given_document(options: DubOptions, media: MediaInfo) -> DubDocument | None:
+    """The document to dub `media` from when the text is given (an edited document or
+    subtitles), read and checked against the media; None when speech is recognised."""
+    if options.document:
+        edited = DubDocument.load(options.document)
+        _check_inside(edited.lines, media, options.document)
+        return edited
+    if options.from_srt:
+        return DubDocument(
+            media=str(media.path),
+            duration=media.duration,
+            source_language=options.source_language,
+            target_language=options.target_language,
+            translator=f"subtitles:{options.from_srt.name}",
+            lines=_lines_from_srt(options.from_srt, media),
+        )
+    return None
 
 
 def _lines_from_srt(path: Path, media: MediaInfo) -> list[Line]:

@@ -53,20 +53,22 @@ def load_engines(
         from dubber.serve.client import connect
 
         return connect(server, choice, store)
+    # Every model is decided (and a wrong name refused) before any is loaded.
     if choice.asr_model:
         asr_model = resolve_model(store, choice.asr_model, "asr").id
     else:
         asr_model = choose_recognizer(store, choice.source_language).model_id
-    recognizer = load_recognizer(store, asr_model, runtime)
     source, target = choice.source_language, choice.target_language
     mt_choice = translator_choice(
         store, choice.translator, source, target, choice.mt_model, choice.purpose, runtime.device
     )
-    mt_model = mt_choice.model_id
-    if mt_model != APERTIUM:
-        mt_model = resolve_model(store, mt_model, "mt").id
-    translator = load_translator(store, "auto", source, target, runtime, choice=mt_choice)
+    if mt_choice.model_id != APERTIUM:
+        mt_choice = Choice(resolve_model(store, mt_choice.model_id, "mt").id, mt_choice.reason)
     voice = Voice.parse(choice.voice) if choice.voice else None
+    if voice is not None and voice.model != ESPEAK:
+        resolve_model(store, voice.model, "tts")
+    recognizer = load_recognizer(store, asr_model, runtime)
+    translator = load_translator(store, "auto", source, target, runtime, choice=mt_choice)
     voice_runtime = runtime
     if choice.voice_threads:
         voice_runtime = dataclasses.replace(runtime, threads=choice.voice_threads)
@@ -82,7 +84,7 @@ def load_engines(
         language = LanguageCheck(_multilingual_recognizer(store, runtime))
     else:
         language = LanguageCheck(find=functools.partial(_multilingual_recognizer, store, runtime))
-    return Engines(asr_model, recognizer, mt_model, translator, voices, language)
+    return Engines(asr_model, recognizer, mt_choice.model_id, translator, voices, language)
 
 
 def resolve_model(store: Store, model_id: str, kind: str) -> Manifest:

