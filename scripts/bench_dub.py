@@ -25,12 +25,12 @@ from pathlib import Path
 from dubber.chain.fit import FitOutcome
 from dubber.dub.job import DubJob, DubOptions, Stage
 from dubber.dub.outputs import OutputPaths
+from dubber.dub.sample import build_demo_video, narrate
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.load import load_engines
 from dubber.engines.piper import PiperSynthesizer
 from dubber.media.ffmpeg import binary, run_ffmpeg
 from dubber.media.probe import probe
-from dubber.media.sample import build_demo_video, narrate
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 

@@ -3,11 +3,16 @@ model (built once per session) for the tests that need a CTranslate2 translator.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.paths import SHARED_DATA
+
+# A test run started in the background inherits SIGINT ignored, and so would every program the
+# tests start (Python then never raises KeyboardInterrupt): Ctrl-C keeps its usual meaning.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

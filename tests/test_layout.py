@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import graphlib
 import importlib.metadata
 import re
 import sys
@@ -62,15 +63,78 @@ def test_ffmpeg_is_reached_one_way():
 
 def test_the_audio_rate_is_defined_once():
     for path in PACKAGE.rglob("*.py"):
-        if path != PACKAGE / "engines" / "types.py":
+        if path != PACKAGE / "media" / "decode.py":
             assert not re.search(r"\b16_?000\b", path.read_text()), path
 
 
-def test_the_runtime_does_not_depend_on_measurement_or_the_command_line():
+# The package's layers, lowest first: a module imports only from its own subpackage and from
+# the layers below its own, never from a peer in the same layer.
+LAYERS = (
+    ("errors", "text"),
+    ("settings", "inputs"),
+    ("outputs",),
+    ("media", "store"),
+    ("engines",),
+    ("chain",),
+    ("dub", "live", "serve"),
+    ("studio", "measure"),
+    ("cli",),
+    ("__main__",),
+)
+LAYER_OF = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
+
+
+def part_of(module: str) -> str:
+    """`dubber.engines.llm.prompts` -> `engines`; the package itself is `__init__`."""
+    return module.split(".")[1] if module.count(".") else "__init__"
+
+
+def runtime_imports(tree: ast.Module) -> set[str]:
+    """The dubber modules a module imports when it runs (type-checking-only imports aside)."""
+    hidden = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("dubber.")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dubber."):
+            found.add(node.module)
+    return found
+
+
+def test_every_subpackage_has_a_layer():
+    parts = {part_of(module) for module in modules()} - {"__init__"}
+    assert parts == set(LAYER_OF), parts ^ set(LAYER_OF)
+
+
+def test_no_import_goes_up_or_across_the_layers():
+    wrong = []
     for module, tree in modules().items():
-        layer = module.split(".")[1]
-        used = {name.split(".")[1] for name in imports(tree) if name.startswith("dubber.")}
-        if layer not in ("cli", "__main__"):
-            assert "cli" not in used, module
-        if layer not in ("cli", "measure", "__main__"):
-            assert "measure" not in used, module
+        part = part_of(module)
+        if part == "__init__":
+            continue
+        for name in imports(tree):
+            other = part_of(name) if name.startswith("dubber.") else part
+            if other != part and LAYER_OF[other] >= LAYER_OF[part]:
+                wrong.append(f"{module} imports {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles():
+    graph = {module: set() for module in modules()}
+    for module, tree in modules().items():
+        for name in runtime_imports(tree):
+            target = name if name in graph else name.rpartition(".")[0]
+            if target in graph and target != module:
+                graph[module].add(target)
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None

@@ -13,9 +13,10 @@ import numpy as np
 from dubber.chain.fit import FitRules, Fitted, choose_hypothesis, first_rate, fit_speech
 from dubber.chain.line import Line
 from dubber.engines.protocols import Synthesizer, synthesize_all
-from dubber.engines.types import AUDIO_RATE, Speech
+from dubber.engines.types import Speech
 from dubber.engines.voice import Voice
 from dubber.engines.voices import VoiceBank, VoiceChoice
+from dubber.media.decode import AUDIO_RATE
 from dubber.media.dsp import estimate_pitch
 from dubber.text import speech_pieces, syllables
 

@@ -35,7 +35,7 @@ app.command()(serve.serve)
 app.command()(studio.studio)
 app.add_typer(evaluate.app, name="eval")
 app.command()(bench.bench)
-app.add_typer(models.app, name="models", help="List, pull, import, verify and remove models.")
+app.add_typer(models.app, name="models")
 
 
 def _version(value: bool) -> None:

@@ -31,7 +31,7 @@ from dubber.cli.options import (
     open_store,
     runtime_options,
 )
-from dubber.cli.output import console, stage_progress
+from dubber.cli.output import console, loading_status, stage_progress
 from dubber.cli.studio import PortOption
 from dubber.dub.batch import DubRequest
 from dubber.dub.job import DubOptions, DubReport, Stage
@@ -167,7 +167,7 @@ def run_dubs(
     from dubber.dub.batch import dub_files
     from dubber.engines.load import load_engines
 
-    with console.status("loading models and calibrating the voice"):
+    with loading_status(store, "loading models and calibrating the voice"):
         engines = load_engines(
             store, runtime, choice, check_language=options.recognises, server=server
         )
@@ -209,8 +209,8 @@ def demo(
     """Make a short sample news video offline (English voice, music bed) and dub it, here or in
     the studio."""
     from dubber.dub.batch import plan_dubs
+    from dubber.dub.sample import build_demo_video, narrate
     from dubber.engines.load import load_synthesizer
-    from dubber.media.sample import build_demo_video, narrate
     from dubber.outputs import check_writable_folder
 
     if output_dir.exists() and not output_dir.is_dir():

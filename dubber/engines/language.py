@@ -8,8 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from dubber.engines.protocols import Recognizer
-from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
+from dubber.media.decode import AUDIO_RATE
 
 log = logging.getLogger(__name__)
 

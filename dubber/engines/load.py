@@ -105,7 +105,7 @@ def load_recognizer(store: Store, model_id: str | None, runtime: RuntimeOptions)
     manifest = resolve_model(store, choice.model_id, "asr")
     log.info("speech recognition: %s (%s)", manifest.id, choice.reason)
     with loading(store, manifest.id):
-        return WhisperRecognizer(store.path(manifest.id), runtime)
+        return WhisperRecognizer(store.prepare(manifest.id), runtime)
 
 
 def load_translator(
@@ -143,7 +143,7 @@ def load_translator(
         )
     with loading(store, manifest.id):
         return OpusMTTranslator(
-            store.path(manifest.id),
+            store.prepare(manifest.id),
             runtime,
             source_language=manifest.source_languages[0],
             target_language=manifest.target_languages[0],
@@ -156,7 +156,7 @@ def load_llm(store: Store, model_id: str, runtime: RuntimeOptions) -> Decoder:
     from dubber.engines.llm.runtimes import runtime_for
 
     name = runtime_for(runtime.device)
-    folder = store.prepared(model_id, name)
+    folder = store.prepare(model_id, name)
     log.info("LLM runtime: %s (%s)", name, runtime.device)
     return _loaded_llm(folder, name, runtime)
 
@@ -192,16 +192,16 @@ def load_synthesizer(
         if manifest.engine == "piper":
             from dubber.engines.piper import PiperSynthesizer
 
-            return PiperSynthesizer(store.path(manifest.id), runtime, speaker=voice.style), voice
+            return PiperSynthesizer(store.prepare(manifest.id), runtime, speaker=voice.style), voice
         if manifest.engine == "pico":
             from dubber.engines.pico import PicoSynthesizer
 
-            store.path(manifest.id)  # its lingware is whole
+            store.prepare(manifest.id)  # its lingware is whole
             return PicoSynthesizer(voice.style), voice
         from dubber.engines.kokoro import KokoroSynthesizer
 
         synthesizer = KokoroSynthesizer.from_dir(
-            store.path(manifest.id), style=voice.style, language=language, runtime=runtime
+            store.prepare(manifest.id), style=voice.style, language=language, runtime=runtime
         )
     return synthesizer, voice
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dubber.engines.phonemes import check_request
-from dubber.engines.types import AUDIO_RATE, Speech
+from dubber.engines.types import Speech
 from dubber.errors import DubberError
+from dubber.media.decode import AUDIO_RATE
 from dubber.media.dsp import trim_silence, with_pauses
 from dubber.text import chunk_text, split_sentences
 

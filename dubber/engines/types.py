@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-AUDIO_RATE = 16000  # Hz: what Whisper, Silero VAD and every recogniser input is sampled at
+from dubber.media.decode import AUDIO_RATE  # noqa: F401 (where tests and engines found it)
 
 
 @dataclass(frozen=True)

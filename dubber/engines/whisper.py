@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE, Segment, TranscribeOptions, TranscriptionInfo, Word
+from dubber.engines.types import Segment, TranscribeOptions, TranscriptionInfo, Word
+from dubber.media.decode import AUDIO_RATE
 from dubber.settings import RuntimeOptions
 
 BLOCK_SECONDS = 120.0  # long audio is decoded in blocks of at most this: memory stays flat

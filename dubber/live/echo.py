@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE
+from dubber.media.decode import AUDIO_RATE
 
 
 class EchoGate:

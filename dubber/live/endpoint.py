@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.live.config import LiveConfig
+from dubber.media.decode import AUDIO_RATE
 
 FRAME = 512  # Silero VAD frame at 16 kHz (32 ms)
 _CONTEXT = 64  # samples of the previous frame Silero v5+ expects before each frame

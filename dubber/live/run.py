@@ -9,13 +9,13 @@ from pathlib import Path
 
 from dubber.chain.glossary import Glossary
 from dubber.engines.bundle import Engines
-from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions, LiveSession, subtitle_path
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource, FileSource, MicrophoneSource, StdinSource
 from dubber.live.stats import write_stats
+from dubber.media.decode import AUDIO_RATE
 from dubber.outputs import OutputPlan
 
 

@@ -30,7 +30,7 @@ from dubber.chain.speak import Speaker
 from dubber.chain.translate import translate_lines
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import synthesize_all
-from dubber.engines.types import AUDIO_RATE, TranscribeOptions
+from dubber.engines.types import TranscribeOptions
 from dubber.engines.voice import Voice
 from dubber.live.agreement import LocalAgreement, transcribe_words
 from dubber.live.catchup import Speedup, catch_up
@@ -41,6 +41,7 @@ from dubber.live.endpoint import FRAME, Endpointer, Final, Partial, SileroStream
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
 from dubber.live.waits import StageWaits
+from dubber.media.decode import AUDIO_RATE
 from dubber.media.dsp import estimate_pitch, time_stretch, trim_silence
 from dubber.media.subtitles import Cue, format_srt
 from dubber.outputs import atomic_write_text

@@ -12,10 +12,10 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.errors import DubberError, UsageError
 from dubber.live.clock import StreamClock
 from dubber.live.devices import NO_DEVICE_HINT, device_info, first_line, import_sounddevice
+from dubber.media.decode import AUDIO_RATE
 
 log = logging.getLogger(__name__)
 

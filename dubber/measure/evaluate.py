@@ -17,11 +17,11 @@ from dubber.chain.transcribe import TranscriptFormat, transcript_options
 from dubber.dub.document import DubDocument
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Recognizer, Synthesizer, Translator, synthesize_all
-from dubber.engines.types import AUDIO_RATE, Speech
+from dubber.engines.types import Speech
 from dubber.errors import DubberError
 from dubber.measure.data import ManifestRow
 from dubber.measure.scores import bleu_chrf, error_rates
-from dubber.media.decode import decode_audio, resample
+from dubber.media.decode import AUDIO_RATE, decode_audio, resample
 
 LINE_MARGIN_S = 0.15  # heard around each placed line, so cut-off word edges are not counted
 

@@ -32,15 +32,6 @@ def word_error_rate(
     return jiwer.wer(normalize(references, language), normalize(hypotheses, language))
 
 
-def character_error_rate(
-    references: Sequence[str], hypotheses: Sequence[str], language: str = "en"
-) -> float:
-    """Corpus CER after normalising both sides."""
-    import jiwer
-
-    return jiwer.cer(normalize(references, language), normalize(hypotheses, language))
-
-
 def error_rates(references: Sequence[str], hypotheses: Sequence[str], language: str) -> dict:
     """Corpus WER and CER with Whisper's normaliser, and the normalised texts they came from."""
     import jiwer

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.errors import UsageError
 from dubber.media.ffmpeg import last_line, pcm_input_arguments, run, run_ffmpeg
 from dubber.media.probe import check_input_file
 from dubber.outputs import atomic_path
+
+AUDIO_RATE = 16000  # Hz: what Whisper, Silero VAD and every recogniser input is sampled at
 
 
 def decode_audio(path: Path, sample_rate: int = AUDIO_RATE, channels: int = 1) -> np.ndarray:

@@ -24,7 +24,6 @@ import numpy as np
 
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.types import (
-    AUDIO_RATE,
     Segment,
     Speech,
     TranscribeOptions,
@@ -33,6 +32,7 @@ from dubber.engines.types import (
 )
 from dubber.engines.voice import Voice
 from dubber.errors import DubberError, UsageError
+from dubber.media.decode import AUDIO_RATE
 from dubber.serve.wire import (
     ASR,
     INFO,

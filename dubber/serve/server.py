@@ -23,9 +23,10 @@ import numpy as np
 from dubber.chain.s2st import translate_speech
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Synthesizer, synthesize_all
-from dubber.engines.types import AUDIO_RATE, TranscribeOptions, Translation
+from dubber.engines.types import TranscribeOptions, Translation
 from dubber.engines.voice import Voice
 from dubber.errors import DubberError
+from dubber.media.decode import AUDIO_RATE
 from dubber.serve.wire import (
     ASR,
     INFO,

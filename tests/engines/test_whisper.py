@@ -22,7 +22,7 @@ MAX_WER = 0.04
 
 @pytest.fixture(scope="module")
 def recognizer() -> WhisperRecognizer:
-    return WhisperRecognizer(Store().path("whisper-tiny.en"), RuntimeOptions(threads=2))
+    return WhisperRecognizer(Store().prepare("whisper-tiny.en"), RuntimeOptions(threads=2))
 
 
 def _references(shared_data):
@@ -55,7 +55,7 @@ def test_word_timestamps_are_ordered_and_inside_the_audio(recognizer, shared_dat
 
 
 def test_multilingual_model_detects_spanish(shared_data):
-    recognizer = WhisperRecognizer(Store().path("whisper-base"), RuntimeOptions(threads=2))
+    recognizer = WhisperRecognizer(Store().prepare("whisper-base"), RuntimeOptions(threads=2))
     _, info = recognizer.transcribe(decode_audio(shared_data / "es" / "fleurs_es_000.wav"))
     assert info.language == "es"
     assert info.language_probability > 0.5
@@ -75,7 +75,7 @@ def test_long_audio_is_decoded_in_blocks_cut_at_pauses(recognizer, shared_data):
     assert 3 <= len(blocks) <= 4 and blocks[0][0] == 0 and blocks[-1][1] == len(audio)
     assert all(a[1] == b[0] for a, b in pairwise(blocks))
     blocked = WhisperRecognizer(
-        Store().path("whisper-tiny.en"),
+        Store().prepare("whisper-tiny.en"),
         RuntimeOptions(threads=2),
         WhisperConfig(block_seconds=10.0),
     )

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_a_truncated_whisper_model_names_the_model_and_the_repair(shared_data, tmp_path):
     home = tmp_path / "home"
     copy = tmp_path / "tiny"
-    shutil.copytree(Store().path("whisper-tiny.en"), copy)
+    shutil.copytree(Store().prepare("whisper-tiny.en"), copy)
     assert (
         run_dubber("models", "import", str(copy), "--id", "whisper-tiny.en", home=home).returncode
         == 0
@@ -36,7 +36,7 @@ def test_a_truncated_whisper_model_names_the_model_and_the_repair(shared_data, t
 
 def test_a_kokoro_folder_missing_its_vocabulary_says_to_reinstall_the_packs(tmp_path):
     home = tmp_path / "home"
-    folder = Store(home).path("kokoro-82m-offline")  # joins the packs into this store
+    folder = Store(home).prepare("kokoro-82m-offline")  # joins the packs into this store
     (folder / "vocab.json").unlink()
     done = run_dubber("speak", "Hola.", "-o", str(tmp_path / "x.wav"), "--voice",
                       "kokoro-82m-offline", home=home)  # fmt: skip
@@ -53,7 +53,7 @@ def test_a_kokoro_folder_missing_its_vocabulary_says_to_reinstall_the_packs(tmp_
 
 def test_a_zip_written_by_pythons_zipfile_imports(tmp_path):
     """zipfile.writestr leaves the file-type bits out: such members are ordinary files."""
-    voice = Store().path("piper-en_US-joe-medium")
+    voice = Store().prepare("piper-en_US-joe-medium")
     archive = tmp_path / "joe.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         for path in sorted(voice.iterdir()):

@@ -53,10 +53,10 @@ def test_stretch_changes_length_but_not_pitch_or_level(factor):
 @pytest.mark.slow
 def test_stretched_speech_stays_intelligible():
     store = Store()
-    speech = synthesize_all(PiperSynthesizer(store.path("piper-en_US-joe-medium")), SENTENCE)
+    speech = synthesize_all(PiperSynthesizer(store.prepare("piper-en_US-joe-medium")), SENTENCE)
     faster = time_stretch(speech.samples, speech.sample_rate, 1.25)
     assert abs(len(faster) / speech.sample_rate - speech.duration / 1.25) < 0.01
-    listener = WhisperRecognizer(store.path("whisper-tiny.en"), RuntimeOptions(threads=2))
+    listener = WhisperRecognizer(store.prepare("whisper-tiny.en"), RuntimeOptions(threads=2))
     segments, _ = listener.transcribe(resample(faster, speech.sample_rate, 16000))
     heard = " ".join(s.text for s in segments)
     assert word_error_rate([SENTENCE], [heard]) <= 0.1

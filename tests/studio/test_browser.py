@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from dubber.dub.document import DubDocument
+from dubber.dub.sample import NEWS_SCRIPT, build_demo_video, narrate
 from dubber.engines.load import load_synthesizer
 from dubber.media.decode import decode_audio
-from dubber.media.sample import NEWS_SCRIPT, build_demo_video, narrate
 from dubber.store.store import Store
 from dubber.studio.library import outputs_for
 from dubber.studio.review import review_rows

@@ -44,8 +44,8 @@ def data_inputs(data: Path, limit: int | None) -> Inputs:
 def generated_inputs(store: Store, runtime: RuntimeOptions, limit: int | None) -> Inputs:
     """A sample made here: the demo news script read by the English voice, its Apertium
     translation as Spanish text."""
+    from dubber.dub.sample import NEWS_SCRIPT
     from dubber.engines.apertium import ApertiumTranslator
-    from dubber.media.sample import NEWS_SCRIPT
 
     sentences = list(NEWS_SCRIPT[:limit])
     audio = _narration(store, runtime, tuple(sentences))
@@ -61,9 +61,9 @@ def bench_dir() -> Path:
 
 def _narration(store: Store, runtime: RuntimeOptions, sentences: tuple[str, ...]) -> Path:
     """The sentences read by the English voice, as a WAV cached in DUBBER_HOME/bench."""
+    from dubber.dub.sample import narrate
     from dubber.engines.load import load_synthesizer
     from dubber.media.decode import write_wav
-    from dubber.media.sample import narrate
     from dubber.outputs import atomic_path
 
     path = bench_dir() / f"narration-{len(sentences)}.wav"
@@ -76,8 +76,8 @@ def _narration(store: Store, runtime: RuntimeOptions, sentences: tuple[str, ...]
 
 def demo_video(store: Store, runtime: RuntimeOptions, sentences: int | None) -> Path:
     """The demo news video (first `sentences` lines of its script), cached in DUBBER_HOME/bench."""
+    from dubber.dub.sample import NEWS_SCRIPT, build_demo_video
     from dubber.media.decode import read_wav
-    from dubber.media.sample import NEWS_SCRIPT, build_demo_video
 
     script = NEWS_SCRIPT[:sentences]
     path = bench_dir() / f"news-{len(script)}.mp4"

@@ -24,12 +24,12 @@ from dubber.chain.line import Line
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.choose import Purpose
 from dubber.engines.load import load_engines
-from dubber.engines.types import AUDIO_RATE, Hypothesis, Translation
+from dubber.engines.types import Hypothesis, Translation
 from dubber.live.config import LiveConfig
 from dubber.live.session import LiveSession
 from dubber.live.sources import SamplesSource
 from dubber.live.stats import end_to_audio, percentiles, summarise
-from dubber.media.decode import decode_audio
+from dubber.media.decode import AUDIO_RATE, decode_audio
 from dubber.media.dsp import join_with_pauses
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store

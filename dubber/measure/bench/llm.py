@@ -29,7 +29,7 @@ def bench_llm(name: str, store: Store, inputs: Inputs, sweep: Sweep) -> list[Row
     engines = sweep.llm_runtimes or (runtime_for(sweep.device),)
     settings = itertools.product(engines, sweep.runtimes(), sweep.beams or (1,), sweep.batch_sizes)
     for engine, runtime, beam, batch in settings:
-        folder = store.prepared(name, engine)
+        folder = store.prepare(name, engine)
         with peak_rss() as peak:
             started = time.perf_counter()
             decoder = load_decoder(folder, engine, runtime, batch=batch * beam)

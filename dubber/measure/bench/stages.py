@@ -32,9 +32,9 @@ log = logging.getLogger(__name__)
 
 def bench_asr(models: Sequence[str], inputs: Inputs, sweep: Sweep, store: Store) -> list[Row]:
     """Real-time factor of each Whisper model and setting on the recordings."""
-    from dubber.engines.types import AUDIO_RATE, TranscribeOptions
+    from dubber.engines.types import TranscribeOptions
     from dubber.engines.whisper import WhisperRecognizer
-    from dubber.media.decode import decode_audio
+    from dubber.media.decode import AUDIO_RATE, decode_audio
 
     clips = [decode_audio(path) for path in inputs.audio]
     seconds_of_audio = sum(len(c) for c in clips) / AUDIO_RATE
@@ -42,7 +42,7 @@ def bench_asr(models: Sequence[str], inputs: Inputs, sweep: Sweep, store: Store)
     for model, runtime, beam in itertools.product(models, sweep.runtimes(), sweep.beams or (5,)):
         with peak_rss() as peak:
             started = time.perf_counter()
-            recognizer = WhisperRecognizer(store.path(model), runtime)
+            recognizer = WhisperRecognizer(store.prepare(model), runtime)
             load = time.perf_counter() - started
             options = TranscribeOptions(beam_size=beam)
             seconds, _ = timed(partial(_transcribe_all, recognizer, clips, options), sweep)
@@ -186,7 +186,7 @@ def bench_mt(
 
             rows += bench_llm(model, store, inputs, sweep)
         elif store.is_installed(model):
-            rows += bench_ctranslate2(model, store.path(model), inputs, sweep)
+            rows += bench_ctranslate2(model, store.prepare(model), inputs, sweep)
         else:
             folder = random_opus_mt(random_shape, corpus)
             name = f"{model} (random weights)"
