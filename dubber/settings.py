@@ -80,7 +80,7 @@ def default_threads() -> int:
 CUDA_ONLY_TYPES = ("float16", "int8_float16", "bfloat16", "int8_bfloat16")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuntimeOptions:
     """How engines run: device, numeric type and CPU threads."""
 

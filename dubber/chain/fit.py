@@ -36,7 +36,7 @@ class FitOutcome(str, Enum):
     overflow = "overflow"  # still too long: cut with a fade
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FitRules:
     """Limits on how far speech may be sped up, and the gap kept before the next utterance."""
 

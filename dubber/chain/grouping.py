@@ -12,7 +12,7 @@ _SENTENCE_END = (".", "?", "!", "…")
 _CLAUSE_END = (",", ";", ":")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GroupingRules:
     """Where a stream of words breaks into lines."""
 

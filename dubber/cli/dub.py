@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from dubber.chain.fit import FitOutcome, FitRules
+from dubber.chain.options import BACKGROUND, DUCK_DB, MAX_RATE, MAX_STRETCH, NBEST
 from dubber.cli.options import (
     AsrModelOption,
     ComputeTypeOption,
@@ -29,6 +30,7 @@ from dubber.cli.options import (
     VoiceMatchOption,
     VoiceOption,
     open_store,
+    option,
     runtime_options,
 )
 from dubber.cli.output import console, loading_status, stage_progress
@@ -95,27 +97,17 @@ def dub(
     ] = None,
     voice: VoiceOption = None,
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
-    background: Annotated[
-        Background, typer.Option(help="Original sound under the dub.")
-    ] = Background.duck,
-    duck_db: Annotated[
-        float, typer.Option(min=-60.0, max=0.0, help="How far the original is lowered (dB).")
-    ] = MixRules.duck_db,
+    background: Annotated[Background, option(BACKGROUND)] = BACKGROUND.default,
+    duck_db: Annotated[float, option(DUCK_DB)] = DUCK_DB.default,
     keep_original_audio: Annotated[
         bool, typer.Option(help="Keep the original audio as a second track (English).")
     ] = False,
-    max_stretch: Annotated[
-        float, typer.Option(min=1.0, max=2.0, help="Cap on pitch-preserving time-stretch.")
-    ] = 1.25,
-    max_rate: Annotated[
-        float, typer.Option(min=1.0, max=2.0, help="Cap on the voice's own speed-up.")
-    ] = FitRules.max_rate,
+    max_stretch: Annotated[float, option(MAX_STRETCH)] = MAX_STRETCH.default,
+    max_rate: Annotated[float, option(MAX_RATE)] = MAX_RATE.default,
     asr_model: AsrModelOption = None,
     engine: TranslatorOption = TranslatorEngine.auto,
     mt_model: MtModelOption = None,
-    nbest: Annotated[
-        int, typer.Option(min=1, max=16, help="Translation candidates to choose from by length.")
-    ] = 4,
+    nbest: Annotated[int, option(NBEST)] = NBEST.default,
     device: DeviceOption = Device.auto,
     compute_type: ComputeTypeOption = None,
     threads: ThreadsOption = None,

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dubber.chain.line import Line
+from dubber.chain.options import MAX_RATE, MAX_STRETCH
 from dubber.cli.options import (
     AsrModelOption,
     ComputeTypeOption,
@@ -31,6 +32,7 @@ from dubber.cli.options import (
     VoiceMatchOption,
     VoiceOption,
     open_store,
+    option,
     runtime_options,
 )
 from dubber.cli.output import console
@@ -75,6 +77,14 @@ class TerminalCaptions(Captions):
     def _refresh(self) -> None:
         if console.is_terminal:
             self._live.update(Text(f"… {self._partial}", style="dim"), refresh=True)
+
+
+LIVE_MAX_RATE = MAX_RATE.with_default(
+    LiveConfig.max_rate, "Cap on the voice's speed-up to catch up."
+)
+LIVE_MAX_STRETCH = MAX_STRETCH.with_default(
+    LiveConfig.max_stretch, "Cap on time-stretch on top of it."
+)
 
 
 def live(
@@ -132,12 +142,8 @@ def live(
         float,
         typer.Option(min=1.0, help="Do not speak a line still later than this after it (s)."),
     ] = LiveConfig.max_lag_s,
-    max_rate: Annotated[
-        float, typer.Option(min=1.0, max=2.0, help="Cap on the voice's speed-up to catch up.")
-    ] = LiveConfig.max_rate,
-    max_stretch: Annotated[
-        float, typer.Option(min=1.0, max=2.0, help="Cap on time-stretch on top of it.")
-    ] = LiveConfig.max_stretch,
+    max_rate: Annotated[float, option(LIVE_MAX_RATE)] = LIVE_MAX_RATE.default,
+    max_stretch: Annotated[float, option(LIVE_MAX_STRETCH)] = LIVE_MAX_STRETCH.default,
     duplex: Annotated[
         bool,
         typer.Option(
@@ -189,9 +195,16 @@ def live(
     outputs.plan([Path(input_)] if input_ not in (None, "-") else [], force).check()
     audio_source = open_source(input_, rate, _device_id(mic))
     choice = EngineChoice(
-        asr_model, engine.value, mt_model, voice, voice_match is VoiceMatch.pitch,
-        source.value, to.value, Purpose.live, voice_threads,
-    )  # fmt: skip
+        asr_model=asr_model,
+        translator=engine.value,
+        mt_model=mt_model,
+        voice=voice,
+        match_voice_to_pitch=voice_match is VoiceMatch.pitch,
+        source_language=source.value,
+        target_language=to.value,
+        purpose=Purpose.live,
+        voice_threads=voice_threads,
+    )
     engines = load_engines(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server
     )

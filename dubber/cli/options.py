@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from dubber.chain.options import MATCH_VOICE_TO_PITCH, Option
 from dubber.settings import RuntimeOptions, is_offline
 from dubber.store.store import Store
 
@@ -69,9 +70,7 @@ MtModelOption = Annotated[
 VoiceOption = Annotated[
     str | None, typer.Option(help="Voice id: MODEL\\[:STYLE] or espeak\\[:VOICE].")
 ]
-VoiceMatchOption = Annotated[
-    VoiceMatch, typer.Option(help="Pick a male or female voice by the speaker's pitch.")
-]
+VoiceMatchOption = Annotated[VoiceMatch, typer.Option(help=MATCH_VOICE_TO_PITCH.help)]
 ServerOption = Annotated[
     str | None,
     typer.Option(help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."),
@@ -88,6 +87,11 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing out
 OfflineOption = Annotated[
     bool, typer.Option("--offline", help="Never use the network (also DUBBER_OFFLINE=1).")
 ]
+
+
+def option(declared: Option, *names: str) -> Any:
+    """A Typer option built from the chain's declaration of it (help, bounds)."""
+    return typer.Option(*names, min=declared.low, max=declared.high, help=declared.help)
 
 
 def runtime_options(

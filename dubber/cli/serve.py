@@ -69,7 +69,13 @@ def serve(
     from dubber.serve.server import ServeOptions, check_ports_free
     from dubber.serve.server import serve as run_server
 
-    options = ServeOptions(host, http_port, grpc_port, metrics_port, instances)
+    options = ServeOptions(
+        host=host,
+        http_port=http_port,
+        grpc_port=grpc_port,
+        metrics_port=metrics_port,
+        instances=instances,
+    )
     check_ports_free(options)
 
     choice = EngineChoice(

@@ -23,6 +23,7 @@ from dubber.chain.fit import FitOutcome, FitRules
 from dubber.chain.glossary import Glossary
 from dubber.chain.grouping import GroupingRules
 from dubber.chain.line import Line
+from dubber.chain.options import NBEST
 from dubber.chain.speak import Speaker, measure_pitch
 from dubber.chain.transcribe import recognise_lines
 from dubber.chain.translate import shorten_lines, translate_lines
@@ -57,13 +58,13 @@ class Stage(str, Enum):
 Progress = Callable[[Stage, float, float | None], None]  # stage, completed, total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DubOptions:
     """Everything that shapes one dub besides the engines."""
 
     target_language: str = "es"
     source_language: str = "en"
-    nbest: int = 4
+    nbest: int = NBEST.default
     fit: FitRules = FitRules()
     mix: MixRules = MixRules()
     grouping: GroupingRules = GroupingRules()

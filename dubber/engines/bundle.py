@@ -10,7 +10,7 @@ from dubber.engines.protocols import Recognizer, Translator
 from dubber.engines.voices import VoiceBank
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EngineChoice:
     """What the user asked for; None or 'auto' means the best installed."""
 

@@ -50,7 +50,7 @@ def load_engines(
     loaded now when `check_language`, else on the first check.
     """
     if server:
-        from dubber.serve.client import connect
+        from dubber.engines.remote import connect
 
         return connect(server, choice, store)
     # Every model is decided (and a wrong name refused) before any is loaded.
@@ -188,6 +188,11 @@ def load_synthesizer(
         return EspeakSynthesizer(voice=voice.style or language), voice
     manifest = resolve_model(store, voice.model, "tts")
     voice = Voice(manifest.id, voice.style)
+    if voice.style and manifest.voices and voice.style not in manifest.voices:
+        raise UsageError(
+            f"{manifest.id} has no style '{voice.style}': choose one of"
+            f" {', '.join(manifest.voices)}"
+        )
     with loading(store, manifest.id):
         if manifest.engine == "piper":
             from dubber.engines.piper import PiperSynthesizer

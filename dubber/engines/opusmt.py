@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 _EMPTY = (Hypothesis("", 0.0),)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OpusMTConfig:
     """Decoding options. Scores are mean token log-probabilities (length_penalty 1)."""
 

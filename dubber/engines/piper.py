@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 MAX_PHONEMES = 300
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PiperOptions:
     """Synthesis options; None keeps the value the voice was trained with."""
 

@@ -39,7 +39,7 @@ class TranscriptionInfo:
     duration: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TranscribeOptions:
     """Per-call decoding options, named as faster-whisper names them."""
 

@@ -21,7 +21,7 @@ WINDOW_SECONDS = 30.0  # Whisper's own window: audio up to this long is decoded 
 MIN_SPEECH_SHARE = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WhisperConfig:
     """How the model cuts long audio: VAD pauses and decoding blocks."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LiveConfig:
     """Endpointing, streaming, catch-up, echo and back-pressure settings."""
 

@@ -94,8 +94,12 @@ class LiveSession:
         self.engines, self.glossary = engines, glossary
         beam = self.config.beam_size
         # the audio handed to recognition is one utterance already: no VAD
-        self._final_options = TranscribeOptions(beam, vad_filter=False, word_timestamps=False)
-        self._partial_options = TranscribeOptions(beam, vad_filter=False, word_timestamps=True)
+        self._final_options = TranscribeOptions(
+            beam_size=beam, vad_filter=False, word_timestamps=False
+        )
+        self._partial_options = TranscribeOptions(
+            beam_size=beam, vad_filter=False, word_timestamps=True
+        )
         self._speaker = Speaker(engines.voices, FitRules())
         self._voice: Voice | None = None  # the voice of the last line spoken
         hears_itself = speakers is not None and not self.config.duplex

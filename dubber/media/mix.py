@@ -27,7 +27,7 @@ class Background(str, Enum):
     none = "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MixRules:
     """How the original is lowered while the dub speaks."""
 

@@ -20,19 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from dubber.chain.options import NBEST
 from dubber.chain.s2st import translate_speech
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import TranscribeOptions, Translation
 from dubber.engines.voice import Voice
-from dubber.errors import DubberError
-from dubber.media.decode import AUDIO_RATE
-from dubber.serve.wire import (
+from dubber.engines.wire import (
     ASR,
     INFO,
     MAX_AUDIO_SECONDS,
     MAX_BEAM,
-    MAX_HYPOTHESES,
     MAX_RATE,
     MAX_SYLLABLES,
     MAX_TEXT_BYTES,
@@ -44,8 +42,12 @@ from dubber.serve.wire import (
     segments_to_json,
     translation_to_json,
 )
+from dubber.errors import DubberError
+from dubber.media.decode import AUDIO_RATE
 
 log = logging.getLogger(__name__)
+
+MAX_HYPOTHESES = int(NBEST.high)  # as many candidates as a dub may ask for
 
 MAX_BATCH = 32
 QUEUE_DELAY_US = 5000
@@ -59,7 +61,7 @@ class BadRequest(ValueError):
     """A request the server refuses; Triton returns the message to that request's client."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ServeOptions:
     """Where Triton listens and how many instances of each model run."""
 

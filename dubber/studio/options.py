@@ -8,6 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from dubber.chain.fit import FitRules
+from dubber.chain.options import (
+    BACKGROUND,
+    DUCK_DB,
+    MATCH_VOICE_TO_PITCH,
+    MAX_RATE,
+    MAX_STRETCH,
+    STUDIO_DUB_OPTIONS,
+)
 from dubber.dub.job import DubOptions
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.voice import ESPEAK
@@ -15,46 +23,35 @@ from dubber.errors import UsageError
 from dubber.media.mix import Background, MixRules
 from dubber.store.store import Store
 
-# as `dubber dub` allows
-LIMITS = {"max_rate": (1.0, 2.0), "max_stretch": (1.0, 2.0), "duck_db": (-60.0, 0.0)}
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DubSettings:
     """Voice, voice by pitch, background (and how far it is ducked), and the caps on speed-up
     of one dub."""
 
     voice: str | None = None  # None: the best installed
-    match_voice_to_pitch: bool = True
-    background: Background = Background.duck
-    max_rate: float = FitRules.max_rate
-    max_stretch: float = FitRules.max_stretch
-    duck_db: float = MixRules.duck_db
+    match_voice_to_pitch: bool = MATCH_VOICE_TO_PITCH.default
+    background: Background = BACKGROUND.default
+    max_rate: float = MAX_RATE.default
+    max_stretch: float = MAX_STRETCH.default
+    duck_db: float = DUCK_DB.default
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DubSettings:
-        """The settings a request body gives (missing ones take their defaults)."""
+        """The settings a request body gives (missing ones take their defaults), each checked
+        as the command line checks it."""
         unknown = set(data) - {"media", *cls.__dataclass_fields__}
         if unknown:
             raise UsageError(f"unknown dub option '{sorted(unknown)[0]}'")
         voice = data.get("voice") or None
         if voice is not None and (not isinstance(voice, str) or len(voice) > 200):
             raise UsageError("'voice' must be a voice id: MODEL[:STYLE] or espeak[:VOICE]")
-        match = data.get("match_voice_to_pitch", True)
-        if not isinstance(match, bool):
-            raise UsageError("'match_voice_to_pitch' must be true or false")
-        background = data.get("background", Background.duck.value)
-        if background not in Background.__members__:
-            raise UsageError(f"'background' must be one of {', '.join(Background.__members__)}")
-        caps = {}
-        for name, (low, high) in LIMITS.items():
-            value = data.get(name, getattr(cls, name))
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UsageError(f"'{name}' must be a number")
-            if not low <= value <= high:
-                raise UsageError(f"'{name}' must be between {low:g} and {high:g}, not {value:g}")
-            caps[name] = float(value)
-        return cls(voice, match, Background(background), **caps)
+        given = {
+            option.name: option.check(data[option.name])
+            for option in STUDIO_DUB_OPTIONS
+            if option.name in data
+        }
+        return cls(voice=voice, **given)
 
     def to_json(self) -> dict[str, Any]:
         """The settings as the page shows them."""

@@ -20,6 +20,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from dubber.chain.options import STUDIO_DUB_OPTIONS
 from dubber.dub.document import DubDocument
 from dubber.outputs import atomic_path
 from dubber.studio.edits import parse_edits
@@ -97,7 +98,7 @@ def build_app(studio: Studio) -> Starlette:
                 "folder": str(studio.library.root),
                 "files": entries,
                 "voices": studio.voices,
-                "defaults": DubSettings().to_json(),
+                "options": [option.to_json() for option in STUDIO_DUB_OPTIONS],
                 "live": {"running": studio.live.running, "media": studio.live.media},
             }
         )

@@ -155,7 +155,7 @@ def test_speak_default_voice_is_the_native_pico_voice(tmp_path):
         (
             ["speak", "Hola", "-o", "x.wav", "--voice", "kokoro-82m-offline:zz_nobody"],
             "no style 'zz_nobody'",
-            1,
+            2,
         ),
     ],
 )

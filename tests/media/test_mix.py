@@ -19,8 +19,8 @@ def test_ducking_ramps_down_before_speech_and_back_up_after():
 
 
 def test_keep_and_none_backgrounds():
-    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(Background.keep)) == 1.0)
-    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(Background.none)) == 0.0)
+    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(background=Background.keep)) == 1.0)
+    assert np.all(duck_gain([(1.0, 2.0)], 3.0, MixRules(background=Background.none)) == 0.0)
 
 
 def test_dub_track_places_clips_on_disk(tmp_path):

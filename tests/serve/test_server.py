@@ -30,19 +30,19 @@ from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
 from dubber.engines.bundle import EngineChoice, Engines  # noqa: E402
 from dubber.engines.load import load_engines  # noqa: E402
 from dubber.engines.protocols import synthesize_all  # noqa: E402
-from dubber.engines.types import TranscribeOptions  # noqa: E402
-from dubber.engines.voice import Voice  # noqa: E402
-from dubber.errors import DubberError, UsageError  # noqa: E402
-from dubber.media.decode import decode_audio  # noqa: E402
-from dubber.media.probe import probe  # noqa: E402
-from dubber.serve.client import (  # noqa: E402
+from dubber.engines.remote import (  # noqa: E402
     RemoteTranslator,
     RetryPolicy,
     ServerConnection,
     connect,
 )
+from dubber.engines.types import TranscribeOptions  # noqa: E402
+from dubber.engines.voice import Voice  # noqa: E402
+from dubber.engines.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
+from dubber.errors import DubberError, UsageError  # noqa: E402
+from dubber.media.decode import decode_audio  # noqa: E402
+from dubber.media.probe import probe  # noqa: E402
 from dubber.serve.server import free_ports  # noqa: E402
-from dubber.serve.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
 from dubber.settings import RuntimeOptions  # noqa: E402
 from dubber.store.store import Store  # noqa: E402
 
@@ -134,7 +134,9 @@ def server(tmp_path_factory) -> Server:
 
 @pytest.fixture(scope="module")
 def local() -> Engines:
-    choice = EngineChoice(ASR_MODEL, "apertium", voice=VOICE, match_voice_to_pitch=False)
+    choice = EngineChoice(
+        asr_model=ASR_MODEL, translator="apertium", voice=VOICE, match_voice_to_pitch=False
+    )
     return load_engines(Store(), RuntimeOptions(threads=2), choice)
 
 
@@ -311,7 +313,8 @@ def test_transient_failures_are_retried_a_bounded_number_of_times(caplog):
     url = f"http://127.0.0.1:{free_ports(1)[0]}"
     retry = RetryPolicy(attempts=3, first_delay=0.01, connect_timeout=0.2)
     translator = RemoteTranslator(ServerConnection(url, "mt", retry), "apertium", "en", "es")
-    with caplog.at_level("INFO", logger="dubber.serve.client"), pytest.raises(DubberError) as error:
+    logged = caplog.at_level("INFO", logger="dubber.engines.remote")
+    with logged, pytest.raises(DubberError) as error:
         translator.translate(["Hello."])
     assert str(error.value).startswith(f"cannot reach dubber server at {url}")
     assert len([r for r in caplog.records if "retrying" in r.getMessage()]) == 2

@@ -37,7 +37,7 @@ from dubber.text import syllables
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LLMConfig:
     """Decoding options: `beam_size` for n-best and the shorter rewrites; generation stops at
     `max_length_ratio` x the source's tokens + `max_length_extra` (at most `max_length_cap`)."""

@@ -104,7 +104,7 @@ def measure_live(
     the run's setup, memory samples and, for loops > 1, first-vs-last-tenth latency."""
     runtime = RuntimeOptions.choose("cpu", "int8", threads)
     choice = EngineChoice(
-        asr_model, voice=voice, match_voice_to_pitch=False, purpose=Purpose.live,
+        asr_model=asr_model, voice=voice, match_voice_to_pitch=False, purpose=Purpose.live,
         voice_threads=voice_threads,
     )  # fmt: skip
     engines = load_engines(store or Store(), runtime, choice)

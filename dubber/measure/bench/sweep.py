@@ -55,7 +55,7 @@ class Sweep:
     def runtimes(self) -> Iterator[RuntimeOptions]:
         """Every (compute type, threads) pair as runtime options."""
         for compute_type, threads in itertools.product(self.compute_types, self.threads):
-            yield RuntimeOptions(self.device, compute_type, threads)
+            yield RuntimeOptions(device=self.device, compute_type=compute_type, threads=threads)
 
 
 @dataclass

@@ -37,12 +37,13 @@ export class LibraryView {
     this.voicesShown = true;
     const select = this.form.elements.voice;
     for (const voice of data.voices) select.append(el("option", { value: voice }, voice));
-    const defaults = data.defaults;
-    this.form.elements.background.value = defaults.background;
-    this.form.elements.max_rate.value = defaults.max_rate;
-    this.form.elements.max_stretch.value = defaults.max_stretch;
-    this.form.elements.duck_db.value = defaults.duck_db;
-    this.form.elements.match_voice_to_pitch.checked = defaults.match_voice_to_pitch;
+    for (const option of data.options) {  // declared once, in dubber/chain/options.py
+      const input = this.form.elements[option.name];
+      input.title = option.help;
+      if (input.type === "checkbox") input.checked = option.default;
+      else input.value = option.default;
+      if (option.min !== undefined) Object.assign(input, { min: option.min, max: option.max, step: option.step });
+    }
   }
 
   settings() {

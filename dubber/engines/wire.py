@@ -19,7 +19,6 @@ from dubber.engines.types import (
 ASR, MT, TTS, S2ST, INFO = "asr", "mt", "tts", "s2st", "info"
 MAX_AUDIO_SECONDS = 600  # ten minutes of 16 kHz audio per asr / s2st request
 MAX_TEXT_BYTES = 64 * 1024  # per text, UTF-8
-MAX_HYPOTHESES = 8
 MAX_BEAM = 16
 MAX_SYLLABLES = 1000
 MIN_RATE, MAX_RATE = 0.5, 2.0

@@ -31,9 +31,7 @@ from dubber.engines.types import (
     Translation,
 )
 from dubber.engines.voice import Voice
-from dubber.errors import DubberError, UsageError
-from dubber.media.decode import AUDIO_RATE
-from dubber.serve.wire import (
+from dubber.engines.wire import (
     ASR,
     INFO,
     MT,
@@ -42,6 +40,8 @@ from dubber.serve.wire import (
     segments_from_json,
     translation_from_json,
 )
+from dubber.errors import DubberError, UsageError
+from dubber.media.decode import AUDIO_RATE
 from dubber.store.store import Store
 
 if TYPE_CHECKING:
