@@ -19,15 +19,13 @@ from dubber.engines.pico import PicoSynthesizer, readable
 from dubber.engines.piper import MAX_PHONEMES, PiperSynthesizer
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import Speech
-from dubber.engines.whisper import WhisperRecognizer
 from dubber.errors import DubberError
 from dubber.measure.scores import word_error_rate
 from dubber.media.decode import decode_audio, write_wav
 from dubber.media.dsp import estimate_pitch
-from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
+from tests.helpers.models import RUNTIME, recognizer
 
-RUNTIME = RuntimeOptions(threads=2)
 # Short plain sentences (no digits, no names) from ../shared/data/mt, by line number; the Spanish
 # of LONG_LINES, joined with semicolons, is one sentence of more than Kokoro's 510 tokens.
 LINES = (25, 33, 68)
@@ -91,7 +89,6 @@ def kokoro(load_voice) -> KokoroSynthesizer:
 @pytest.fixture(scope="module")
 def hear(tmp_path_factory):
     """Transcribe speech with a Whisper model from the store, as a file dub would hear it."""
-    recognizer = cache(lambda model_id: WhisperRecognizer(Store().prepare(model_id), RUNTIME))
     folder = tmp_path_factory.mktemp("heard")
 
     def transcribe(speech: Speech, model_id: str, language: str) -> str:

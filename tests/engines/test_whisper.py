@@ -13,6 +13,7 @@ from dubber.measure.scores import word_error_rate
 from dubber.media.decode import decode_audio
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
+from tests.helpers.models import recognizer as recognizer_of
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ MAX_WER = 0.04
 
 @pytest.fixture(scope="module")
 def recognizer() -> WhisperRecognizer:
-    return WhisperRecognizer(Store().prepare("whisper-tiny.en"), RuntimeOptions(threads=2))
+    return recognizer_of("whisper-tiny.en")
 
 
 def _references(shared_data):
@@ -55,8 +56,8 @@ def test_word_timestamps_are_ordered_and_inside_the_audio(recognizer, shared_dat
 
 
 def test_multilingual_model_detects_spanish(shared_data):
-    recognizer = WhisperRecognizer(Store().prepare("whisper-base"), RuntimeOptions(threads=2))
-    _, info = recognizer.transcribe(decode_audio(shared_data / "es" / "fleurs_es_000.wav"))
+    spanish = decode_audio(shared_data / "es" / "fleurs_es_000.wav")
+    _, info = recognizer_of("whisper-base").transcribe(spanish)
     assert info.language == "es"
     assert info.language_probability > 0.5
 

@@ -8,9 +8,8 @@ import pytest
 
 from dubber.engines.piper import PiperSynthesizer
 from dubber.engines.protocols import synthesize_all
-from dubber.engines.whisper import WhisperRecognizer
 from dubber.measure.scores import word_error_rate
-from dubber.media.decode import resample
+from dubber.media.decode import AUDIO_RATE, resample
 from dubber.media.dsp import (
     estimate_pitch,
     join_with_pauses,
@@ -19,8 +18,8 @@ from dubber.media.dsp import (
     trim_silence,
     with_pauses,
 )
-from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
+from tests.helpers.models import recognizer
 
 RATE = 22050
 SENTENCE = "The hospital has followed protocol for infection control, separating the patients."
@@ -56,8 +55,8 @@ def test_stretched_speech_stays_intelligible():
     speech = synthesize_all(PiperSynthesizer(store.prepare("piper-en_US-joe-medium")), SENTENCE)
     faster = time_stretch(speech.samples, speech.sample_rate, 1.25)
     assert abs(len(faster) / speech.sample_rate - speech.duration / 1.25) < 0.01
-    listener = WhisperRecognizer(store.prepare("whisper-tiny.en"), RuntimeOptions(threads=2))
-    segments, _ = listener.transcribe(resample(faster, speech.sample_rate, 16000))
+    heard_audio = resample(faster, speech.sample_rate, AUDIO_RATE)
+    segments, _ = recognizer("whisper-tiny.en").transcribe(heard_audio)
     heard = " ".join(s.text for s in segments)
     assert word_error_rate([SENTENCE], [heard]) <= 0.1
 

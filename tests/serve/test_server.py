@@ -28,7 +28,6 @@ from dubber.dub.job import DubJob, DubOptions  # noqa: E402
 from dubber.dub.outputs import OutputPaths  # noqa: E402
 from dubber.engines.apertium import ApertiumTranslator  # noqa: E402
 from dubber.engines.bundle import EngineChoice, Engines  # noqa: E402
-from dubber.engines.load import load_engines  # noqa: E402
 from dubber.engines.protocols import synthesize_all  # noqa: E402
 from dubber.engines.remote import (  # noqa: E402
     RemoteTranslator,
@@ -43,8 +42,7 @@ from dubber.errors import DubberError, UsageError  # noqa: E402
 from dubber.media.decode import decode_audio  # noqa: E402
 from dubber.media.probe import probe  # noqa: E402
 from dubber.serve.server import free_ports  # noqa: E402
-from dubber.settings import RuntimeOptions  # noqa: E402
-from dubber.store.store import Store  # noqa: E402
+from tests.helpers.models import engines as loaded_engines  # noqa: E402
 
 # The fastest recogniser installed here, and the offline voice with male and female styles.
 ASR_MODEL, VOICE = "whisper-tiny.en", "kokoro-82m-offline"
@@ -137,7 +135,7 @@ def local() -> Engines:
     choice = EngineChoice(
         asr_model=ASR_MODEL, translator="apertium", voice=VOICE, match_voice_to_pitch=False
     )
-    return load_engines(Store(), RuntimeOptions(threads=2), choice)
+    return loaded_engines(choice)
 
 
 @pytest.fixture(scope="module")
