@@ -8,17 +8,10 @@ from dataclasses import dataclass
 from dubber.text import syllables
 
 START, END = "<|im_start|>", "<|im_end|>"
-LANGUAGES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-}
+LANGUAGES = {"en": "English", "es": "Spanish"}  # the languages dubber speaks and hears
 
 # The worked example: an English sentence with names, a date and a number, and per target
-# language its translation and a shorter version of it.
+# language its translation and a shorter version of it (another target language adds its own).
 _SHOT = (
     "On 12 March 2019, Dr. Sarah Miller told reporters in Geneva that 1,500 volunteers had"
     " joined the project."
@@ -29,30 +22,6 @@ _SHOTS = {
         " voluntarios se habían unido al proyecto.",
         "El 12 de marzo de 2019, la Dra. Sarah Miller contó en Ginebra que 1500 voluntarios se"
         " sumaron al proyecto.",
-    ),
-    "fr": (
-        "Le 12 mars 2019, la Dre Sarah Miller a déclaré aux journalistes à Genève que 1 500"
-        " bénévoles avaient rejoint le projet.",
-        "Le 12 mars 2019 à Genève, la Dre Sarah Miller a dit que 1 500 bénévoles ont rejoint le"
-        " projet.",
-    ),
-    "de": (
-        "Am 12. März 2019 sagte Dr. Sarah Miller Reportern in Genf, dass sich 1.500 Freiwillige"
-        " dem Projekt angeschlossen hatten.",
-        "Am 12. März 2019 sagte Dr. Sarah Miller in Genf, 1.500 Freiwillige seien dem Projekt"
-        " beigetreten.",
-    ),
-    "it": (
-        "Il 12 marzo 2019 la dottoressa Sarah Miller ha detto ai giornalisti a Ginevra che 1.500"
-        " volontari si erano uniti al progetto.",
-        "Il 12 marzo 2019 a Ginevra la dottoressa Sarah Miller ha detto che 1.500 volontari si"
-        " sono uniti al progetto.",
-    ),
-    "pt": (
-        "Em 12 de março de 2019, a Dra. Sarah Miller disse aos jornalistas em Genebra que 1.500"
-        " voluntários tinham aderido ao projeto.",
-        "Em 12 de março de 2019, em Genebra, a Dra. Sarah Miller disse que 1.500 voluntários"
-        " aderiram ao projeto.",
     ),
 }
 
