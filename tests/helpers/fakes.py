@@ -23,7 +23,6 @@ from dubber.engines.bundle import Engines
 from dubber.engines.language import LanguageCheck
 from dubber.engines.protocols import Recognizer
 from dubber.engines.types import (
-    AUDIO_RATE,
     Hypothesis,
     Segment,
     Speech,
@@ -34,6 +33,7 @@ from dubber.engines.types import (
 )
 from dubber.engines.voice import Voice
 from dubber.engines.voices import VoiceBank
+from dubber.media.decode import AUDIO_RATE
 from dubber.media.probe import probe
 
 LOUD = 0.02  # RMS over which a 20 ms frame counts as speech
@@ -164,14 +164,9 @@ class BeepSynthesizer:
     delay: Callable[[], None] = staticmethod(_instant)
 
     def __init__(
-        self,
-        style: str | None = None,
-        styles: Sequence[str] = (),
-        *,
-        hz: float = 200.0,
-        pace: float = 1.0,
+        self, style: str | None = None, styles: Sequence[str] = (), *, pace: float = 1.0
     ) -> None:
-        self.style, self.styles, self.hz, self.pace = style, tuple(styles), hz, pace
+        self.style, self.styles, self.pace = style, tuple(styles), pace
 
     def with_style(self, style: str) -> BeepSynthesizer:
         if style not in self.styles:
@@ -298,7 +293,7 @@ class Tape:
                 words.append((Said(token, cursor, cursor + length), pitches[number]))
                 cursor += length + WORD_GAP
             spans.append((sentence, begin, cursor - WORD_GAP))
-            cursor += pauses[number] - WORD_GAP if number < count - 1 else tail - WORD_GAP
+            cursor += (pauses[number] if number < count - 1 else tail) - WORD_GAP
         audio = np.random.default_rng(0).uniform(
             -_FINGERPRINT, _FINGERPRINT, round(cursor * AUDIO_RATE)
         )
@@ -310,6 +305,7 @@ class Tape:
 
     @property
     def seconds(self) -> float:
+        """How long the tape plays."""
         return len(self.audio) / AUDIO_RATE
 
     @property
