@@ -2,7 +2,8 @@
 
 Recognition gives it its source text, words and time slot; translation its candidates; the speak
 step its voice, translation and fit; live mode stamps the times it crossed each stage. Stages add
-to it; none reaches back into another.
+to it; none reaches back into another, and `stage` says how far it has come. In live mode a line
+belongs to one stage thread at a time: each hands it on through a queue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,16 @@ from enum import Enum
 from dubber.chain.fit import FitOutcome
 from dubber.engines.types import Hypothesis, Word
 from dubber.engines.voice import Voice
+
+
+class LineStage(str, Enum):
+    """How far a line has come, in the order the stages take it."""
+
+    heard = "heard"  # recognised: its source text, words and slot
+    translated = "translated"  # its candidate translations, none chosen yet
+    chosen = "chosen"  # its translation chosen (by length, the only candidate, or given)
+    placed = "placed"  # its speech placed in the output (or first played)
+    dropped = "dropped"  # live: shown but not spoken
 
 
 class Stamp(str, Enum):
@@ -35,7 +46,7 @@ class Line:
     source: str
     words: list[Word] = field(default_factory=list)
     hypotheses: list[Hypothesis] = field(default_factory=list)
-    translation: str = ""
+    translation: str | None = None  # chosen from the candidates (or given); None until then
     voice: Voice | None = None
     pitch_hz: float | None = None
     rate: float = 1.0  # the voice's own speed-up
@@ -46,6 +57,17 @@ class Line:
     stamps: dict[Stamp, float] = field(default_factory=dict)
     committed_early: bool = False  # live: spoken while the speaker went on
     dropped: str | None = None  # live: why it was shown but not spoken
+
+    @property
+    def stage(self) -> LineStage:
+        """The last stage the line has been through."""
+        if self.dropped is not None:
+            return LineStage.dropped
+        if self.placed_start is not None:
+            return LineStage.placed
+        if self.translation is not None:
+            return LineStage.chosen
+        return LineStage.translated if self.hypotheses else LineStage.heard
 
     @property
     def slot(self) -> float:

@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from dubber.chain.fit import FitRules, Fitted, choose_hypothesis, first_rate, fit_speech
-from dubber.chain.line import Line
+from dubber.chain.line import Line, LineStage
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import Speech
 from dubber.engines.voice import Voice
@@ -90,16 +90,18 @@ class Speaker:
         choice = (line.voice and self.voices.by_voice(line.voice)) or self.voices.for_pitch(
             line.pitch_hz, previous
         )
-        if line.hypotheses and not line.translation:
+        if line.stage is LineStage.translated:
             best = choose_hypothesis(line.hypotheses, line.slot, choice.predict, self.rules)
             line.translation = best.text
+        elif line.translation is None:  # neither candidates nor a text: nothing to say
+            line.translation = ""
         line.voice = choice.voice
         return choice
 
     def syllables_to_fit(self, line: Line) -> int | None:
         """For a line whose every candidate is predicted too long for its slot even at the
         fastest the rules allow: how many syllables a translation that fits may have."""
-        if not line.hypotheses or line.translation:
+        if line.stage is not LineStage.translated:
             return None
         choice = self.voices.for_pitch(line.pitch_hz)
         fastest = self.rules.max_rate * self.rules.max_stretch

@@ -192,7 +192,8 @@ def live(
         srt=srt,
         stats=stats,
     )
-    outputs.plan([Path(input_)] if input_ not in (None, "-") else [], force).check()
+    inputs = [Path(input_)] if input_ not in (None, "-") else []
+    outputs.plan(inputs, force, (source.value, to.value)).check()
     audio_source = open_source(input_, rate, _device_id(mic))
     choice = EngineChoice(
         asr_model=asr_model,

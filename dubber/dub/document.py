@@ -168,7 +168,7 @@ class _Reader:
             source=self.get(item, "source", str, ""),
             words=[self._word(w) for w in self.get(item, "words", list, [])],
             hypotheses=[self._hypothesis(h) for h in self.get(item, "hypotheses", list, [])],
-            translation=self.get(item, "translation", str, ""),
+            translation=self.get(item, "translation", str, "") or None,  # none: chosen anew
             voice=Voice.parse(voice) if voice else None,
             pitch_hz=self.number(item, "pitch_hz", None),
             rate=self.number(item, "rate", 1.0, minimum=0.1),

@@ -1,7 +1,9 @@
-"""The input's clock: every live time is seconds on it, whatever the playback speed."""
+"""The input's clock: every live time is seconds on it, whatever the playback speed; the stages
+running on it wait on its queues."""
 
 from __future__ import annotations
 
+import queue
 import time
 
 
@@ -19,6 +21,10 @@ class StreamClock:
     def now(self) -> float:
         """The input's time now (0 before `start`)."""
         return 0.0 if self._origin is None else (time.monotonic() - self._origin) * self.speed
+
+    def queue(self, maxsize: int) -> queue.Queue:
+        """A queue for the stages that run on this clock to wait on."""
+        return queue.Queue(maxsize)
 
     def sleep_until(self, input_seconds: float) -> None:
         """Wait until the input's clock reaches `input_seconds`."""

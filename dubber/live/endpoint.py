@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +19,15 @@ from dubber.media.decode import AUDIO_RATE
 
 FRAME = 512  # Silero VAD frame at 16 kHz (32 ms)
 _CONTEXT = 64  # samples of the previous frame Silero v5+ expects before each frame
+
+
+class VoiceActivity(Protocol):
+    """A frame-by-frame speech detector: the probability that a 32 ms frame is speech."""
+
+    def __call__(self, frame: np.ndarray) -> float: ...
+
+    def reset(self) -> None:
+        """Forget the state kept between frames."""
 
 
 class SileroStream:
@@ -78,7 +88,7 @@ class Final:
 class Endpointer:
     """Turns 16 kHz audio into `Partial` and `Final` events with Silero VAD."""
 
-    def __init__(self, config: LiveConfig, vad: SileroStream) -> None:
+    def __init__(self, config: LiveConfig, vad: VoiceActivity) -> None:
         self.config = config
         self._vad = vad
         self._pending = np.zeros(0, np.float32)

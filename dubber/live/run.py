@@ -11,10 +11,11 @@ from dubber.chain.glossary import Glossary
 from dubber.engines.bundle import Engines
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
-from dubber.live.session import Captions, LiveSession, subtitle_path
+from dubber.live.session import Captions, LiveSession
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource, FileSource, MicrophoneSource, StdinSource
 from dubber.live.stats import write_stats
+from dubber.live.subtitles import subtitle_path
 from dubber.media.decode import AUDIO_RATE
 from dubber.outputs import OutputPlan
 
@@ -29,13 +30,14 @@ class LiveOutputs:
     srt: Path | None = None  # NAME.srt -> NAME.en.srt and NAME.es.srt, written as lines come
     stats: Path | None = None  # per-line latencies (JSON)
 
-    def plan(self, inputs: list[Path], force: bool) -> OutputPlan:
-        """Every file the run writes, to check before it starts."""
+    def plan(self, inputs: list[Path], force: bool, languages: tuple[str, str]) -> OutputPlan:
+        """Every file the run writes (subtitles in both `languages`), to check before it
+        starts."""
         plan = OutputPlan(inputs, force)
         if self.wav is not None:
             plan.add(self.wav, "Spanish speech", formats=(".wav",))
         if self.srt is not None:
-            for language in ("en", "es"):
+            for language in languages:
                 plan.add(subtitle_path(self.srt, language), f"{language} subtitles", (".srt",))
         if self.stats is not None:
             plan.add(self.stats, "latency stats", formats=(".json",))

@@ -37,14 +37,21 @@ from dubber.live.catchup import Speedup, catch_up
 from dubber.live.clock import StreamClock
 from dubber.live.config import LiveConfig
 from dubber.live.echo import EchoGate
-from dubber.live.endpoint import FRAME, Endpointer, Final, Partial, SileroStream, merge
+from dubber.live.endpoint import (
+    FRAME,
+    Endpointer,
+    Final,
+    Partial,
+    SileroStream,
+    VoiceActivity,
+    merge,
+)
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
+from dubber.live.subtitles import LiveSubtitles
 from dubber.live.waits import StageWaits
 from dubber.media.decode import AUDIO_RATE
 from dubber.media.dsp import estimate_pitch, time_stretch, trim_silence
-from dubber.media.subtitles import Cue, format_srt
-from dubber.outputs import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +96,11 @@ class LiveSession:
         srt_base: Path | None = None,
         captions: Captions | None = None,
         glossary: Glossary | None = None,
+        clock: StreamClock | None = None,
+        vad: VoiceActivity | None = None,
     ) -> None:
+        """`clock` (default: real time at `run`'s speed) and `vad` (default: Silero VAD) are
+        what a session runs on; a test gives simulated ones."""
         self.config = config or LiveConfig()
         self.engines, self.glossary = engines, glossary
         beam = self.config.beam_size
@@ -107,22 +118,22 @@ class LiveSession:
         self.waits = StageWaits()
         # (input time, seconds after its English ended that the Spanish placed then finishes)
         self.lag: list[tuple[float, float]] = []
-        self._vad = SileroStream()
-        self.speakers, self.track, self.srt_base = speakers, track, srt_base
+        self._vad = vad or SileroStream()
+        self._given_clock = clock
+        self.speakers, self.track = speakers, track
+        languages = (engines.translator.source_language, engines.translator.target_language)
+        self.subtitles = LiveSubtitles(srt_base, languages) if srt_base else None
         self.captions = captions or Captions()
         self.lines: list[Line] = []
         self.warnings: list[str] = []
         self.peak_queue: dict[Queue, int] = {}
         self.input_seconds = 0.0
-        self._queues = {
-            name: queue.Queue(maxsize=self.config.queue_size if name is not Queue.capture else 64)
-            for name in Queue
-        }
         self._abort = threading.Event()
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._source: AudioSource | None = None
-        self.clock = StreamClock()
+        self.clock = clock or StreamClock()
+        self._queues: dict[Queue, queue.Queue] = {}
         self._endpointer = Endpointer(self.config, self._vad)
         self._free_at = 0.0  # input time when the speech already placed finishes playing
 
@@ -140,9 +151,14 @@ class LiveSession:
             synthesize_all(choice.synthesizer, "Buenos días a todos.")
 
     def run(self, source: AudioSource, speed: float = 1.0) -> list[Line]:
-        """Listen to `source` until it ends (or `stop()`); the lines heard, in order."""
+        """Listen to `source` until it ends (or `stop()`), played `speed` times faster than real
+        time on the default clock; the lines heard, in order."""
         self._source = source
-        self.clock = StreamClock(speed)
+        self.clock = self._given_clock or StreamClock(speed)
+        self._queues = {
+            name: self.clock.queue(self.config.queue_size if name is not Queue.capture else 64)
+            for name in Queue
+        }
         self._endpointer = Endpointer(self.config, self._vad)  # each run starts from silence
         stages: list[tuple[str, Callable[[], None]]] = [
             ("capture", self._capture),
@@ -313,8 +329,9 @@ class LiveSession:
             )
 
     def _conclude(self, event: Final, state: LocalAgreement) -> None:
-        if state.heard_to >= event.end and state.heard_to > 0:
-            words = state.previous  # the speculative pass already heard all of the speech
+        if 0 < event.end <= state.heard_to <= event.start + len(event.audio):
+            # the speculative pass heard all of this speech and nothing after a cut
+            words = state.previous
             log.debug("line from the speculative pass of utterance %d", event.utterance)
         else:
             words = transcribe_words(self.engines.recognizer, event.audio, self._final_options)
@@ -444,18 +461,12 @@ class LiveSession:
                 self.track.place(start, samples)
             if self.speakers is not None:
                 self.speakers.write(samples)
-            self._write_subtitles()
+            if self.subtitles is not None:
+                self.subtitles.update(self._spoken())
+        if self.subtitles is not None:
+            self.subtitles.write(self._spoken())
 
-    def _write_subtitles(self) -> None:
-        if self.srt_base is None:
-            return
-        spoken = [line for line in list(self.lines) if line.placed_start is not None]
-        english = [Cue(line.start, line.end, line.source) for line in spoken]
-        spanish = [Cue(line.placed_start, line.placed_end, line.translation) for line in spoken]
-        for language, cues in (("en", english), ("es", spanish)):
-            atomic_write_text(subtitle_path(self.srt_base, language), format_srt(cues))
-
-
-def subtitle_path(base: Path, language: str) -> Path:
-    """`talk.srt` -> `talk.en.srt` / `talk.es.srt`."""
-    return base.with_name(f"{base.stem}.{language}.srt")
+    def _spoken(self) -> list[Line]:
+        """The lines whose speech is placed so far (the recognition thread adds lines)."""
+        with self._lock:
+            return [line for line in self.lines if line.placed_start is not None]

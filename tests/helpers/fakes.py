@@ -12,10 +12,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from dubber.dub.job import DubJob, DubOptions, DubReport
 from dubber.dub.outputs import OutputPaths
@@ -411,8 +409,7 @@ class SimulatedTime:
     queue. A session so runs as fast as the machine allows and the same way every time; engine
     work costs no simulated time unless the engine spends it.
 
-    `install` puts it into `dubber.live.session`: its clock, its queues (so that it knows when a
-    stage waits) and the energy VAD in place of Silero.
+    A session runs on it when given its `clock()`, whose queues let it see when a stage waits.
     """
 
     def __init__(self, stages: Sequence[str] = LIVE_STAGES) -> None:
@@ -424,16 +421,6 @@ class SimulatedTime:
         self._members: dict[int, threading.Thread] = {}
         self._waiting: dict[int, Callable[[], bool]] = {}  # thread -> what ends its wait
         self._alarms: dict[int, float] = {}  # sleeping thread -> when it wakes
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> SimulatedTime:
-        """Run every LiveSession made from now on (in this test) on this clock."""
-        from dubber.live import session
-
-        monkeypatch.setattr(session, "StreamClock", self.clock)
-        monkeypatch.setattr(session, "SileroStream", EnergyVad)
-        queues = SimpleNamespace(Queue=self.queue, Full=queue.Full, Empty=queue.Empty)
-        monkeypatch.setattr(session, "queue", queues)
-        return self
 
     def clock(self, speed: float = 1.0) -> SimulatedClock:
         """A StreamClock on simulated time (the speed is ignored: there is no wall clock)."""
@@ -535,6 +522,9 @@ class SimulatedClock:
 
     def sleep_until(self, input_seconds: float) -> None:
         self.simulation.sleep_until(input_seconds)
+
+    def queue(self, maxsize: int) -> SimulatedQueue:
+        return self.simulation.queue(maxsize)
 
 
 class SimulatedQueue:

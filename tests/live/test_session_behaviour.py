@@ -9,9 +9,10 @@ them (`delay`). The speech is a `Tape` of tone bursts whose words `TapeRecognize
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from dubber.chain.line import Line, Stamp
 from dubber.engines.bundle import Engines
 from dubber.engines.voices import VoiceBank
 from dubber.live.config import LiveConfig
-from dubber.live.session import Captions, LiveSession, Queue, subtitle_path
+from dubber.live.session import Captions, LiveSession, Queue
 from dubber.live.sinks import PlacedTrack
 from dubber.live.sources import SamplesSource
 from dubber.live.stats import LATENCY_STAGES, write_stats
@@ -31,6 +32,7 @@ from tests.helpers.fakes import (
     FEMALE,
     MALE,
     EchoTranslator,
+    EnergyVad,
     SimulatedTime,
     Tape,
     TapeRecognizer,
@@ -55,11 +57,17 @@ COSTS = {"asr": 0.2, "mt": 0.1, "tts": 0.05}  # simulated seconds a call (a piec
 MakeEngines = Callable[..., Engines]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def simulation() -> Iterator[SimulatedTime]:
-    """Every session of this module on simulated time, with the energy VAD."""
-    with pytest.MonkeyPatch.context() as patch:
-        yield SimulatedTime().install(patch)
+SIMULATION = SimulatedTime()
+
+
+@pytest.fixture(scope="module")
+def simulation() -> SimulatedTime:
+    return SIMULATION
+
+
+def simulated(engines: Engines, config: LiveConfig | None = None, **parts: Any) -> LiveSession:
+    """A live session on simulated time, with the energy VAD in place of Silero."""
+    return LiveSession(engines, config, clock=SIMULATION.clock(), vad=EnergyVad(), **parts)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +144,7 @@ def session(make_engines, news, shown, tmp_path_factory) -> LiveSession:
     engines = make_engines(news, costs=COSTS)
     srt = tmp_path_factory.mktemp("live") / "talk.srt"
     track = PlacedTrack(engines.voices.sample_rate)
-    live = LiveSession(engines, LiveConfig(), track=track, srt_base=srt, captions=shown)
+    live = simulated(engines, LiveConfig(), track=track, srt_base=srt, captions=shown)
     live.run(SamplesSource(news.audio, "news"), speed=1.0)
     return live
 
@@ -204,7 +212,7 @@ def test_lag_is_recorded_for_every_piece_played(session):
 
 def test_subtitles_written_in_both_languages(session):
     read = [
-        parse_srt(subtitle_path(session.srt_base, language).read_text(encoding="utf-8"))
+        parse_srt(session.subtitles.paths[language].read_text(encoding="utf-8"))
         for language in ("en", "es")
     ]
     english, spanish = read
@@ -230,7 +238,7 @@ def test_a_short_utterance_is_recognised_once(make_engines):
     """Utterances shorter than a pass: the speculative pass at the pause gives the line."""
     tape = Tape.speak(["Hello.", "Thanks."], pause=1.0)
     engines = make_engines(tape)
-    lines = LiveSession(engines).run(SamplesSource(tape.audio, "short"))
+    lines = simulated(engines).run(SamplesSource(tape.audio, "short"))
     assert [line.source for line in lines] == [text for text, _, _ in tape.sentences]
     assert engines.recognizer.calls == len(lines)
 
@@ -244,7 +252,7 @@ def two_sentences() -> Tape:
 @pytest.fixture(scope="module")
 def agreed(make_engines, two_sentences) -> list[Line]:
     config = LiveConfig(pause_ms=1200, max_utterance_s=20)
-    return LiveSession(make_engines(two_sentences), config).run(
+    return simulated(make_engines(two_sentences), config).run(
         SamplesSource(two_sentences.audio, "two sentences")
     )
 
@@ -267,18 +275,13 @@ def test_one_utterance_of_two_sentences_is_spoken_in_pieces_without_repeats(agre
         assert first.end <= second.start + 1e-6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LiveSession._conclude reuses the words of an agreement pass that heard past the "
-    "cut of an utterance longer than max_utterance_s: the words after the cut are spoken twice",
-)
 def test_speech_cut_at_the_maximum_length_is_spoken_without_repeats(make_engines):
     counting = (
         "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
         "fifteen sixteen seventeen eighteen nineteen twenty"
     )
     tape = Tape.speak([counting])
-    lines = LiveSession(make_engines(tape), LiveConfig(max_utterance_s=4.0)).run(
+    lines = simulated(make_engines(tape), LiveConfig(max_utterance_s=4.0)).run(
         SamplesSource(tape.audio, "counting")
     )
     assert len(lines) >= 2
@@ -293,14 +296,14 @@ def test_each_line_is_spoken_with_the_voice_matching_the_speakers_pitch(make_eng
     pitches = [120.0, 220.0, 120.0]
     tape = Tape.speak(NEWS[:3], hz=pitches)
     voices = fake_voices(calibration / "pair", match_pitch=True)
-    lines = LiveSession(make_engines(tape, voices=voices)).run(SamplesSource(tape.audio, "3"))
+    lines = simulated(make_engines(tape, voices=voices)).run(SamplesSource(tape.audio, "3"))
     assert [line.voice for line in lines] == [MALE, FEMALE, MALE]
     assert [line.pitch_hz for line in lines] == pytest.approx(pitches, rel=0.05)
 
 
 def test_overload_degrades_with_a_warning_and_bounded_queues(make_engines, news):
     engines = make_engines(news, costs={"asr": 1.5})  # a pass takes 1.5 s of a 1 s allowance
-    live = LiveSession(engines, LiveConfig(queue_size=1, max_lag_s=1.0))
+    live = simulated(engines, LiveConfig(queue_size=1, max_lag_s=1.0))
     lines = live.run(SamplesSource(news.audio, "news", loops=3))
     assert heard_words(lines) == 3 * news.text  # every word shown once, if not spoken
     assert live.warnings and all("falling behind" in w for w in live.warnings)
@@ -314,7 +317,7 @@ def test_overload_degrades_with_a_warning_and_bounded_queues(make_engines, news)
 def test_utterances_waiting_for_a_busy_recogniser_are_merged_not_lost(make_engines):
     tape = Tape.speak(NEWS, pause=0.5)
     engines = make_engines(tape, costs={"asr": 3.0})
-    live = LiveSession(engines, LiveConfig(queue_size=1, max_lag_s=120))
+    live = simulated(engines, LiveConfig(queue_size=1, max_lag_s=120))
     lines = live.run(SamplesSource(tape.audio, "dense"))
     assert any("merged 2 utterances" in w for w in live.warnings)
     assert len(lines) < len(tape.sentences)
@@ -333,7 +336,7 @@ def test_overloaded_speech_is_caught_up_with_speed_rather_than_dropped(make_engi
         "catch-up": LiveConfig(),
         "natural speed": LiveConfig(max_rate=1.0, max_stretch=1.0),
     }.items():
-        live = LiveSession(make_engines(tape, voices=slow), config)
+        live = simulated(make_engines(tape, voices=slow), config)
         runs[name] = (live.run(SamplesSource(tape.audio, "dense")), live.report())
     dropped = {name: sum(line.dropped is not None for line in run[0]) for name, run in runs.items()}
     lines, report = runs["catch-up"]
@@ -377,7 +380,7 @@ def test_a_long_line_starts_playing_before_its_last_piece_is_synthesised(make_en
     choice.synthesizer.delay = slow_piece
     track = TimedTrack(engines.voices.sample_rate, simulation)
     config = LiveConfig(pause_ms=2000, max_utterance_s=20)  # one line
-    [line] = LiveSession(engines, config, track=track).run(SamplesSource(tape.audio, "long"))
+    [line] = simulated(engines, config, track=track).run(SamplesSource(tape.audio, "long"))
     assert len(pieces_at) >= 2, line.translation
     assert track.placed_at[0] < pieces_at[-1] - 0.4
     assert line.stamps[Stamp.tts] <= line.placed_start
@@ -419,7 +422,7 @@ class Room:
 
 def run_in_a_room(engines: Engines, tape: Tape, duplex: bool) -> tuple[LiveSession, list[Line]]:
     room = Room(tape.audio)
-    session = LiveSession(engines, LiveConfig(duplex=duplex), speakers=room, track=room)
+    session = simulated(engines, LiveConfig(duplex=duplex), speakers=room, track=room)
     return session, session.run(room.source())
 
 
@@ -450,7 +453,7 @@ def test_stop_still_speaks_the_lines_already_heard(make_engines, news):
         def source(self, line: Line) -> None:
             live.stop()
 
-    live = LiveSession(make_engines(news), captions=StopAtFirstLine())
+    live = simulated(make_engines(news), captions=StopAtFirstLine())
     lines = live.run(SamplesSource(news.audio, "news"))
     assert lines and lines[0].source == news.sentences[0][0]
     assert live.input_seconds < news.sentences[1][2]  # stopped before the second sentence ended
@@ -464,7 +467,7 @@ def test_an_engine_failure_ends_the_run_with_its_error(make_engines, news):
         raise RuntimeError("translator crashed")
 
     engines.translator.translate = broken
-    live = LiveSession(engines)
+    live = simulated(engines)
     with pytest.raises(RuntimeError, match="translator crashed"):
         live.run(SamplesSource(news.audio, "news", loops=20))
     assert live.input_seconds < 2 * news.seconds  # the source was stopped, not played out
