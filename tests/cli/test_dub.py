@@ -106,7 +106,7 @@ def test_unwritable_output_folder_is_refused(tmp_path, clip):
 def test_silence_is_refused(tmp_path):
     quiet = make_video(np.zeros(16000 * 3, np.float32), tmp_path / "quiet.mp4")
     before = set(tmp_path.iterdir())
-    done = run_dubber("dub", str(quiet), cwd=tmp_path)
+    done = run_dubber("dub", str(quiet), "--engine", "apertium", cwd=tmp_path)
     assert_clean_failure(done, "no speech found", tmp_path, before)
 
 

@@ -39,12 +39,14 @@ def news(shared_data, tmp_path_factory) -> Path:
 DUBBER = str(Path(sys.executable).with_name("dubber"))  # the program users run
 
 
-def interrupt_at(command: list[str], moment: str, cwd: Path, twice: bool = False):
+def interrupt_at(
+    command: list[str], moment: str, cwd: Path, twice: bool = False, env: dict | None = None
+):
     """Run `command`, send SIGINT as soon as a line of its stderr contains `moment`; returns
     the exit code and all of stderr. Fails if the line never came."""
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )  # fmt: skip
     seen = []
     for line in process.stderr:
@@ -75,7 +77,9 @@ def test_ctrl_c_at_each_stage_of_a_dub(news, tmp_path, moment):
     out = tmp_path / "out"
     command = [DUBBER, "-vv", "dub", str(news), "-o", str(out)]
     command += ["--engine", "apertium", "--voice", "espeak:es"]
-    code, stderr = interrupt_at(command, MOMENTS[moment], tmp_path, twice=moment in TWICE)
+    # a voice calibrates once per store: a fresh one for that moment
+    home = {"DUBBER_HOME": str(tmp_path / "home")} if moment == "calibrating" else None
+    code, stderr = interrupt_at(command, MOMENTS[moment], tmp_path, twice=moment in TWICE, env=home)
     assert code == 130, stderr[-2000:]
     assert "Traceback" not in stderr and "terminate called" not in stderr, stderr[-2000:]
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]

@@ -84,13 +84,18 @@ def spawn_dubber(
     )
 
 
+def preparing(line: str) -> bool:
+    """The announcement of a model prepared on its first use in a store (not an error)."""
+    return line.startswith("WARNING  preparing ")
+
+
 def one_line_error(
     result: subprocess.CompletedProcess[str], *fragments: str, exit_code: int = 1
 ) -> None:
     """The command failed with `exit_code`, printing exactly one `error:` line, no traceback."""
     assert result.returncode == exit_code, result.stderr
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = [line for line in result.stderr.strip().splitlines() if not preparing(line)]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
