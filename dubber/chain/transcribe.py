@@ -12,8 +12,9 @@ import numpy as np
 from dubber.chain.grouping import GroupingRules, group_words
 from dubber.chain.line import Line
 from dubber.engines.protocols import Recognizer
-from dubber.engines.types import Segment, TranscribeOptions, TranscriptionInfo
-from dubber.media.subtitles import Cue, format_srt, format_vtt
+from dubber.engines.types import Segment, TranscribeOptions, TranscriptionInfo, Word
+from dubber.media.captions import Timed, layout, settle
+from dubber.media.subtitles import format_srt, format_vtt
 
 Progress = Callable[[float, float], None]  # seconds done, seconds in all
 
@@ -72,7 +73,10 @@ def render_transcript(
     segments: Sequence[Segment], info: TranscriptionInfo, fmt: TranscriptFormat
 ) -> str:
     """The transcript as plain text, SRT, WebVTT or JSON (segments with words)."""
-    cues = [Cue(s.start, s.end, s.text) for s in segments]
+    laid = [
+        cue for s in segments for cue in layout(s.text, s.start, s.end, words=timed_words(s.words))
+    ]
+    cues = settle(laid, info.language, info.duration)
     if fmt is TranscriptFormat.srt:
         return format_srt(cues)
     if fmt is TranscriptFormat.vtt:
@@ -81,3 +85,8 @@ def render_transcript(
         document = {**asdict(info), "segments": [asdict(s) for s in segments]}
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     return "\n".join(s.text for s in segments) + "\n"
+
+
+def timed_words(words: Sequence[Word]) -> list[Timed]:
+    """Recognised words as subtitle layout takes them: text and when it was said."""
+    return [(word.text.strip(), word.start, word.end) for word in words]

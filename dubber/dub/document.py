@@ -15,9 +15,12 @@ from typing import Any
 
 from dubber.chain.fit import FitOutcome
 from dubber.chain.line import Line
+from dubber.chain.transcribe import timed_words
 from dubber.engines.types import Hypothesis, Word
 from dubber.engines.voice import Voice
 from dubber.errors import UsageError
+from dubber.media.captions import layout, settle
+from dubber.media.subtitles import Cue
 from dubber.outputs import atomic_write_text
 
 FORMAT_VERSION = 2  # 1 called the lines "utterances"; it is still read
@@ -52,6 +55,19 @@ class DubDocument:
             "lines": [_line_to_json(line) for line in self.lines],
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    def subtitles(self) -> dict[str, list[Cue]]:
+        """Its subtitles in both languages, to broadcast norms: the source where it was said
+        (timed from its words), the translation where the dub speaks it."""
+        source, target = [], []
+        for line in self.lines:
+            source += layout(line.source, line.start, line.end, words=timed_words(line.words))
+            if line.placed_start is not None and line.placed_end is not None:
+                target += layout(line.translation or "", line.placed_start, line.placed_end)
+        return {
+            self.source_language: settle(source, self.source_language, self.duration),
+            self.target_language: settle(target, self.target_language, self.duration),
+        }
 
     def save(self, path: Path) -> None:
         """Write atomically."""

@@ -37,7 +37,7 @@ from dubber.media.decode import decode_audio
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
 from dubber.media.mux import SubtitleTrack, mux_dub
 from dubber.media.probe import MediaInfo
-from dubber.media.subtitles import Cue, format_srt, format_vtt, parse_srt
+from dubber.media.subtitles import format_srt, format_vtt, parse_srt
 from dubber.outputs import staged
 
 log = logging.getLogger(__name__)
@@ -326,7 +326,7 @@ class DubJob:
         regions = [(line.placed_start, line.placed_end) for line in document.lines]
         gain_path = self.work.path / "gain.f32"
         gain = write_gain(gain_path, duck_gain(regions, document.duration, opts.mix))
-        cues = _cues(document, opts)
+        cues = document.subtitles()
         self.progress(Stage.mix, 1, 2)
         with staged(outputs.all()) as temps:
             for name, path in outputs.subtitles.items():
@@ -398,20 +398,6 @@ def _stop_and_join(worker: threading.Thread, stop: threading.Event, handoff: que
         except KeyboardInterrupt:
             log.warning("stopping recognition; one moment")
     worker.join()
-
-
-def _cues(document: DubDocument, options: DubOptions) -> dict[str, list[Cue]]:
-    """Source subtitles at the original timing; target subtitles where the dub speaks them."""
-    lines = document.lines
-    target = []
-    for line, following in zip(lines, [*lines[1:], None], strict=True):
-        end = max(line.placed_end, line.start + 0.5)
-        limit = following.placed_start if following else document.duration
-        target.append(Cue(line.placed_start, min(end, limit), line.translation))
-    return {
-        options.source_language: [Cue(ln.start, ln.end, ln.source) for ln in lines if ln.source],
-        options.target_language: target,
-    }
 
 
 def _check_inside(lines: list[Line], media: MediaInfo, source: Path) -> None:

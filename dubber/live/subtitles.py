@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dubber.chain.line import Line
-from dubber.media.subtitles import Cue, format_srt
+from dubber.media.captions import layout, settle
+from dubber.media.subtitles import format_srt
 from dubber.outputs import atomic_write_text
 
 REWRITE_INTERVAL_S = 2.0  # wall seconds between two rewrites while the run goes on
@@ -38,15 +39,17 @@ class LiveSubtitles:
             self._written_at = now
 
     def write(self, spoken: Sequence[Line]) -> None:
-        """Write both files for `spoken`: the source text where it was said, the translation
-        where its speech was placed."""
+        """Write both files for `spoken` to broadcast norms: the source text where it was
+        said, the translation where its speech was placed."""
+        source, target = [], []
+        for line in spoken:
+            source += layout(line.source, line.start, line.end)
+            if line.placed_start is not None and line.placed_end is not None:
+                target += layout(line.translation or "", line.placed_start, line.placed_end)
+        limit = max((cue.end for cue in source + target), default=0.0)
         cues = {
-            self.source_language: [Cue(line.start, line.end, line.source) for line in spoken],
-            self.target_language: [
-                Cue(line.placed_start, line.placed_end, line.translation)
-                for line in spoken
-                if line.placed_start is not None and line.placed_end is not None
-            ],
+            self.source_language: settle(source, self.source_language, limit),
+            self.target_language: settle(target, self.target_language, limit),
         }
         for language, path in self.paths.items():
             atomic_write_text(path, format_srt(cues[language]))

@@ -21,7 +21,9 @@ from dubber.engines.types import Speech
 from dubber.errors import DubberError
 from dubber.measure.data import ManifestRow
 from dubber.measure.scores import bleu_chrf, error_rates
+from dubber.media.captions import problems, rooms
 from dubber.media.decode import AUDIO_RATE, decode_audio, resample
+from dubber.media.subtitles import Cue
 
 LINE_MARGIN_S = 0.15  # heard around each placed line, so cut-off word edges are not counted
 
@@ -256,9 +258,31 @@ def distribution(values: Sequence[float]) -> dict:
     }
 
 
+def subtitle_norms(cues: list[Cue], language: str, duration: float) -> dict:
+    """How many of `cues` keep the broadcast norms (lines, length, duration, reading speed
+    where the timing allows it), how many break each, and how many are read at the norm's
+    speed at all (`read_at_speed`: the dense speech where the timing does not allow it)."""
+    broken: dict[str, int] = {}
+    within = at_speed = 0
+    for cue, room in zip(cues, rooms(cues, duration), strict=True):
+        found = problems(cue, language, room=room)
+        within += not found
+        at_speed += "reading speed" not in problems(cue, language)
+        for problem in found:
+            broken[problem] = broken.get(problem, 0) + 1
+    count = len(cues) or 1
+    return {
+        "cues": len(cues),
+        "within_norms": round(within / count, 4) if cues else 1.0,
+        "read_at_speed": round(at_speed / count, 4) if cues else 1.0,
+        "breaking": broken,
+    }
+
+
 def evaluate_sync(document: DubDocument) -> dict:
     """How well the dub sits on the original timing: offset of each placed clip from its slot,
-    overlapping clips, speed-ups applied (rate x stretch), and how each line was fitted."""
+    overlapping clips, speed-ups applied (rate x stretch), how each line was fitted, and the
+    share of each language's subtitle cues within the broadcast norms."""
     placed = [u for u in document.lines if u.placed_start is not None]
     if not placed:
         raise DubberError("the dub document has no placed lines: dub the file first")
@@ -274,7 +298,12 @@ def evaluate_sync(document: DubDocument) -> dict:
         fit = u.fit.value if u.fit else "unknown"
         fits[fit] = fits.get(fit, 0) + 1
     offset_stats, speedup_stats = distribution(offsets), distribution(speedups)
+    subtitles = {
+        language: subtitle_norms(cues, language, document.duration)
+        for language, cues in document.subtitles().items()
+    }
     return {
+        **{f"subtitles_{lang}_within_norms": n["within_norms"] for lang, n in subtitles.items()},
         "offset_median_s": offset_stats["median"],
         "offset_max_abs_s": max(abs(o) for o in offsets),
         "overlaps": overlaps,
@@ -282,6 +311,7 @@ def evaluate_sync(document: DubDocument) -> dict:
         "speedup_max": speedup_stats["max"],
         "fit_counts": fits,
         "lines": len(placed),
+        "subtitles": subtitles,
         "offset_s": offset_stats,
         "speedup": speedup_stats,
         "items": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,10 +25,26 @@ def _timestamp(seconds: float, decimal: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal}{millis:03d}"
 
 
+def _lines(text: str) -> str:
+    """A cue's text as its lines, without the blank lines that would end the cue early."""
+    return "\n".join(line.strip() for line in text.strip().splitlines() if line.strip())
+
+
+def escape_srt(text: str) -> str:
+    """Cue text that SubRip players show as it is: no arrow that reads as a timing line and no
+    angle brackets that read as markup (they become the single angle quotes)."""
+    return _lines(text).replace("-->", "->").replace("<", "\u2039").replace(">", "\u203a")
+
+
+def escape_vtt(text: str) -> str:
+    """Cue text escaped as WebVTT requires (&, < and > as character references)."""
+    return _lines(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def format_srt(cues: Iterable[Cue]) -> str:
     """SubRip text: numbered cues with comma-decimal timestamps."""
     blocks = [
-        f"{index}\n{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{c.text.strip()}\n"
+        f"{index}\n{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{escape_srt(c.text)}\n"
         for index, c in enumerate(cues, start=1)
     ]
     return "\n".join(blocks)
@@ -36,7 +53,8 @@ def format_srt(cues: Iterable[Cue]) -> str:
 def format_vtt(cues: Iterable[Cue]) -> str:
     """WebVTT text: a header, then cues with dot-decimal timestamps."""
     blocks = [
-        f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{c.text.strip()}\n" for c in cues
+        f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{escape_vtt(c.text)}\n"
+        for c in cues
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
@@ -56,7 +74,7 @@ def parse_srt(text: str) -> list[Cue]:
                 end = h2 * 3600 + m2 * 60 + s2 + ms2 / 1000
                 body = " ".join(part.strip() for part in lines[position + 1 :] if part.strip())
                 if body and end > start:
-                    cues.append(Cue(start, end, re.sub(r"<[^>]+>", "", body)))
+                    cues.append(Cue(start, end, html.unescape(re.sub(r"<[^>]+>", "", body))))
                 break
     if not cues:
         raise ValueError("no subtitle cues found")

@@ -80,3 +80,19 @@ def test_voice_follows_the_speakers_pitch(engines, shared_data, work, tmp_path):
     male, female = Voice("pico-es_ES", "male"), Voice("pico-es_ES", "female")
     assert voices[0] == male and voices[-1] == male
     assert female in voices
+
+
+def test_the_subtitles_of_real_speech_keep_the_broadcast_norms(dubbed):
+    """Cues from real recognised words and real placed speech: lines, lengths, durations and
+    reading speed where the timing allows; both files as written hold the same cues."""
+    from dubber.measure.evaluate import subtitle_norms
+    from dubber.media.subtitles import parse_srt
+
+    document = dubbed.document
+    for language, cues in document.subtitles().items():
+        norms = subtitle_norms(cues, language, document.duration)
+        assert norms["cues"] >= len(document.lines) and norms["within_norms"] >= 0.98, norms
+        written = parse_srt(dubbed.outputs.subtitles[f"{language}.srt"].read_text("utf-8"))
+        assert [" ".join(c.text.split()) for c in written] == [
+            " ".join(c.text.split()) for c in cues
+        ]

@@ -150,8 +150,16 @@ def test_sync_offsets_overlaps_and_speedups(tmp_path):
                 fit=FitOutcome(fit),
             )  # fmt: skip
         )
+    hurried = "Far too many words said in far too short a time to be read by anyone."
+    document.lines.append(Line(3, 5.0, 5.5, hurried))  # heard, not placed: English only
+    document.lines.append(Line(4, 5.5, 6.0, "Pneumonoultramicroscopicsilicovolcanoconiosis-like"))
     document.save(tmp_path / "in.dub.json")
     report, _ = _eval(tmp_path, "sync", str(tmp_path / "in.dub.json"))
+    english = report["subtitles"]["en"]
+    assert english["cues"] == 5 and english["breaking"] == {"line length": 1}
+    assert report["subtitles_en_within_norms"] == pytest.approx(0.8)
+    assert english["read_at_speed"] <= 0.6  # the hurried line cannot be read at 20 a second
+    assert report["subtitles"]["es"]["cues"] == 0  # no line had a translation to show
     assert report["overlaps"] == 1
     assert report["offset_median_s"] == pytest.approx(0.2)
     assert report["offset_max_abs_s"] == pytest.approx(0.3)
