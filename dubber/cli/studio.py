@@ -87,10 +87,12 @@ def run_studio(
     if not is_loopback(host):
         console.print(
             f"[bold yellow]warning:[/] listening on {host}: anyone who can reach this machine"
-            f" can open the studio and read the media in {app.library.root}",
+            f" and has the address below can open the studio and read the media in"
+            f" {app.library.root}",
             highlight=False,
         )
-    console.print(f"dubber studio: {url_of(host, bound, fragment)} (Ctrl-C stops)", highlight=False)
+    address = url_of(host, bound, app.token, fragment)
+    console.print(f"dubber studio: {address} (Ctrl-C stops)", highlight=False, soft_wrap=True)
     try:
         serve(app, sock)
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from starlette.responses import (
     FileResponse,
     HTMLResponse,
     JSONResponse,
+    RedirectResponse,
     Response,
     StreamingResponse,
 )
@@ -28,6 +29,13 @@ from dubber.studio.library import State, is_media_name, is_servable, outputs_for
 from dubber.studio.options import DubSettings
 from dubber.studio.paths import PathRefused, inside, relative_name
 from dubber.studio.review import review
+from dubber.studio.security import (
+    TOKEN_HEADER,
+    TOKEN_QUERY,
+    cookie_token,
+    session_cookie,
+    token_ok,
+)
 from dubber.studio.web import EXCEPTION_HANDLERS, Guard, StudioError, read_json, text_field
 
 if TYPE_CHECKING:
@@ -47,12 +55,26 @@ PAGE_HEADERS = {
 }
 
 
+NO_SESSION = (
+    "<!doctype html><title>dubber studio</title><p>This studio answers only the browser that"
+    " opened the address <code>dubber studio</code> printed: open that address.</p>"
+)
+
+
 def build_app(studio: Studio) -> Starlette:
     """The web app over `studio`'s folder."""
     assets = {entry.name: entry for entry in STATIC.iterdir() if entry.name != "index.html"}
     page = (STATIC / "index.html").read_text(encoding="utf-8")
 
-    def index(_: Request) -> Response:
+    def index(request: Request) -> Response:
+        """The page, for the session: the printed address (its token) opens it with a cookie
+        and comes back without the token; anyone else is told to open that address."""
+        if token_ok(studio.token, request.query_params.get(TOKEN_QUERY)):
+            opened = {"set-cookie": session_cookie(studio.token), **PAGE_HEADERS}
+            return RedirectResponse("/", status_code=303, headers=opened)
+        given = request.headers.get(TOKEN_HEADER) or cookie_token(request.headers.get("cookie"))
+        if not token_ok(studio.token, given):
+            return HTMLResponse(NO_SESSION, status_code=403, headers=PAGE_HEADERS)
         body = page.replace("{{token}}", html.escape(studio.token))
         body = body.replace("{{folder}}", html.escape(studio.library.root.name or "/"))
         return HTMLResponse(body, headers=PAGE_HEADERS)

@@ -1,5 +1,7 @@
-"""Who may talk to the studio: a per-session token for every request that changes something,
-and, on a loopback address, only requests addressed to that address (no DNS rebinding)."""
+"""Who may talk to the studio: the session's token on every request (the printed address carries
+it once, then an HttpOnly, SameSite=Strict cookie; requests that change something send it in a
+header too), and, on a loopback address, only requests addressed to that address (no DNS
+rebinding)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import ipaddress
 import secrets
 
 TOKEN_HEADER = "x-dubber-token"
+SESSION_COOKIE = "dubber-session"
+TOKEN_QUERY = "token"  # the printed address carries it once; the page then keeps a cookie
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -43,3 +47,17 @@ def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
     if not is_loopback(host):
         return None
     return frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
+
+
+def session_cookie(token: str) -> str:
+    """The Set-Cookie value that keeps the session in the browser that opened the address."""
+    return f"{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"
+
+
+def cookie_token(header: str | None) -> str | None:
+    """The session token in a Cookie header, if any."""
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            return value
+    return None

@@ -8,11 +8,13 @@ import logging
 import socket
 from collections.abc import Callable
 from types import FrameType
+from urllib.parse import urlencode
 
 import uvicorn
 
 from dubber.errors import UsageError
 from dubber.studio.routes import build_app
+from dubber.studio.security import TOKEN_QUERY
 from dubber.studio.studio import Studio
 
 log = logging.getLogger(__name__)
@@ -40,10 +42,12 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def url_of(host: str, port: int, fragment: str = "") -> str:
-    """The address to open in a browser."""
+def url_of(host: str, port: int, token: str, fragment: str = "") -> str:
+    """The address to open in a browser: it carries the session's token (the page then keeps
+    it in a cookie and drops it from the address)."""
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return f"http://{shown}:{port}/" + (f"#{fragment}" if fragment else "")
+    query = urlencode({TOKEN_QUERY: token})
+    return f"http://{shown}:{port}/?{query}" + (f"#{fragment}" if fragment else "")
 
 
 class _Server(uvicorn.Server):

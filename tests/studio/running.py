@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-READY = re.compile(r"dubber studio: (http://[^ ]+/)")
+READY = re.compile(r"dubber studio: (http://\S+)")
 
 
 @dataclass
@@ -45,7 +46,9 @@ class RunningStudio:
 
     @property
     def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1].strip("/"))
+        port = urlsplit(self.url).port
+        assert port is not None, self.url
+        return port
 
     def request(
         self,
@@ -108,8 +111,7 @@ def studio_server(
             raise AssertionError(f"the studio did not start: {''.join(printed)}")
         url = READY.search("".join(printed)).group(1)
         studio = RunningStudio(process, url, printed)
-        page = studio.request("GET", "/").body.decode()
-        studio.token = re.search(r'name="dubber-token" content="([^"]+)"', page).group(1)
+        studio.token = parse_qs(urlsplit(url).query)["token"][0]  # the address carries it
         yield studio
     finally:
         if process.poll() is None:

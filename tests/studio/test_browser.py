@@ -199,12 +199,12 @@ def test_playing_follows_the_lines_and_a_click_seeks(studio, page, folder):
     page.execute_script(f"document.getElementById('player').currentTime = {inside}")
     spanish = wait_for(page, "[...document.getElementById('player').textTracks]"
                        ".find(t => t.language === 'es').activeCues?.[0]?.text", 10)  # fmt: skip
-    assert spanish == lines[4].translation
+    assert " ".join(spanish.split()) == lines[4].translation  # laid out on up to two lines
     page.execute_script("document.querySelector('[data-subtitles=en]').click()")
     page.execute_script(f"document.getElementById('player').currentTime = {lines[4].start + 0.3}")
     english = wait_for(page, "[...document.getElementById('player').textTracks]"
                        ".find(t => t.language === 'en').activeCues?.[0]?.text", 10)  # fmt: skip
-    assert english == lines[4].source
+    assert " ".join(english.split()) == lines[4].source
     page.execute_script("document.querySelector('[data-subtitles=es]').click()")
     # the original's audio at the same moment, and back
     page.execute_script("document.querySelector('[data-audio=original]').click()")
@@ -258,12 +258,12 @@ def test_a_post_edit_re_dubs_only_that_line(studio, page, folder, shots):
     assert EDITED in vtt and before.lines[CHANGED].translation not in vtt
     cues = wait_for(page, "[...document.getElementById('player').textTracks]"
                     ".find(t => t.language === 'es').cues?.length", 10)  # fmt: skip
-    assert cues == len(after.lines)
+    assert cues == len(after.subtitles()["es"])  # a long line may take two cues
     texts = page.execute_script(
         "return [...[...document.getElementById('player').textTracks]"
         ".find(t => t.language === 'es').cues].map(c => c.text)"
     )
-    assert texts[CHANGED] == EDITED
+    assert EDITED in [" ".join(text.split()) for text in texts]
     page.execute_script("document.getElementById('player').pause()")
 
 

@@ -159,7 +159,10 @@ def test_an_upload_lands_whole_in_the_folder(studio, folder):
 def test_ctrl_c_stops_the_server_cleanly_even_with_a_page_listening(folder):
     with studio_server(folder) as studio:
         events = socket.create_connection(("127.0.0.1", studio.port))
-        request = f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{studio.port}\r\n\r\n"
+        request = (
+            f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{studio.port}\r\n"
+            f"Cookie: dubber-session={studio.token}\r\n\r\n"
+        )
         events.sendall(request.encode())
         assert b"text/event-stream" in events.recv(4096)
         code, seconds = studio.stop(signal.SIGINT)
@@ -205,3 +208,31 @@ def chunked(studio: RunningStudio, method: str, path: str, body: bytes) -> http.
     response.read()
     connection.close()
     return response
+
+
+def test_reading_the_folder_needs_the_session_the_printed_address_opens(studio, folder):
+    """Another local user who finds the port gets neither the page nor the folder's files."""
+    for path in ("/", "/api/library", "/api/events", "/files/clip.mp4", "/api/review/clip.mp4"):
+        answer = studio.request("GET", path, token=False)
+        assert answer.status == 403, (path, answer.status)
+        assert b"dubber studio" in answer.body
+    assert studio.request("GET", "/static/app.js", token=False).status == 200  # no secret
+    wrong = studio.request("GET", "/?token=guessed", token=False)
+    assert wrong.status == 403 and "set-cookie" not in wrong.headers
+    opened = studio.request("GET", f"/?token={studio.token}", token=False)
+    assert opened.status == 303 and opened.headers["location"] == "/"
+    cookie = opened.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    session = {"Cookie": cookie.split(";")[0]}
+    assert studio.request("GET", "/api/library", headers=session, token=False).status == 200
+    page = studio.request("GET", "/", headers=session, token=False)
+    assert page.status == 200 and studio.token.encode() in page.body
+    posted = studio.request("POST", "/api/dub", {"media": "clip.mp4"}, headers=session, token=False)
+    assert posted.status == 403  # a change still needs the token in its header
+
+
+def test_bodies_nested_too_deep_or_never_sent_are_refused(studio):
+    deep = b'{"media": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    answer = studio.request("POST", "/api/dub", deep)
+    assert answer.status == 400 and "nests too deeply" in answer.json["error"]
+    still_serving(studio)
