@@ -40,6 +40,13 @@ class DubDocument:
     voice: str = ""
     lines: list[Line] = field(default_factory=list)
     version: int = FORMAT_VERSION
+    history: list[dict[str, Any]] = field(default_factory=list)  # edits: what and when
+    spoken_edits: int = 0  # how many of them the dub written with it speaks
+
+    @property
+    def edited(self) -> bool:
+        """Whether the document was edited after its dub was written."""
+        return len(self.history) > self.spoken_edits
 
     def to_json(self) -> str:
         """Pretty JSON, UTF-8 text kept readable for people who edit it."""
@@ -53,6 +60,8 @@ class DubDocument:
             "translator": self.translator,
             "voice": self.voice,
             "lines": [_line_to_json(line) for line in self.lines],
+            "history": self.history,
+            "spoken_edits": self.spoken_edits,
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -101,6 +110,10 @@ class DubDocument:
             translator=reader.get(data, "translator", str, ""),
             voice=reader.get(data, "voice", str, ""),
             lines=[reader.line(item, number) for number, item in enumerate(lines, start=1)],
+            history=[
+                entry for entry in reader.get(data, "history", list, []) if isinstance(entry, dict)
+            ],
+            spoken_edits=reader.get(data, "spoken_edits", int, 0),
         )
 
 

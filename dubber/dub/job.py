@@ -343,6 +343,7 @@ class DubJob:
                 keep_original_audio=opts.keep_original_audio,
                 source_language=opts.source_language,
             )  # fmt: skip
+            document.spoken_edits = len(document.history)  # this dub speaks every edit so far
             temps[outputs.document].write_text(document.to_json(), encoding="utf-8")
         for scratch in (voice.path, gain.path):
             scratch.unlink(missing_ok=True)

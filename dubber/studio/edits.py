@@ -5,6 +5,7 @@ from the clip cache."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from dubber.dub.document import DubDocument
@@ -60,7 +61,8 @@ def bank_voices(description: str) -> list[str]:
 
 
 def apply_edits(document: DubDocument, edits: list[LineEdit]) -> list[int]:
-    """Apply `edits` to the document's lines; the positions that changed."""
+    """Apply `edits` to the document's lines, each change added to its history (what and
+    when); the positions that changed."""
     voices = bank_voices(document.voice)
     changed = []
     for edit in edits:
@@ -76,9 +78,23 @@ def apply_edits(document: DubDocument, edits: list[LineEdit]) -> list[int]:
                     f"voice '{edit.voice}' did not speak this dub: use one of {', '.join(voices)}"
                 )
             line.voice = Voice.parse(edit.voice)
-        if (line.translation, line.voice) != before:
+        after = (line.translation, line.voice)
+        if after != before:
             changed.append(edit.position)
+            document.history.append(_change(edit.position, before, after))
     return changed
+
+
+def _change(
+    position: int, before: tuple[str | None, Voice | None], after: tuple[str | None, Voice | None]
+) -> dict[str, Any]:
+    """One entry of a document's edit history."""
+    entry: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    entry["line"] = position
+    for name, old, new in zip(("translation", "voice"), before, after, strict=True):
+        if old != new:
+            entry[name] = {"before": old if old is None else str(old), "after": str(new)}
+    return entry
 
 
 def engine_choice(document: DubDocument) -> EngineChoice:

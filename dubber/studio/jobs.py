@@ -21,8 +21,9 @@ from dubber.errors import DubberError, StoppedError, UsageError
 from dubber.studio.edits import LineEdit, apply_edits, engine_choice
 from dubber.studio.engines import EngineCache
 from dubber.studio.events import EventHub
-from dubber.studio.library import Library, State, outputs_for
+from dubber.studio.library import Library, State, edited_since_dub, outputs_for
 from dubber.studio.options import DubSettings
+from dubber.studio.versions import Versions
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class DubQueue:
         self, library: Library, engines: EngineCache, hub: EventHub, work_root: Path
     ) -> None:
         self.library, self.engines, self.hub, self.work_root = library, engines, hub, work_root
+        self.versions = Versions(library.root)
         self._jobs: dict[str, Job] = {}
         self._settings: dict[str, DubSettings] = {}  # the last settings each file was dubbed with
         self._pending: queue.Queue[Job | None] = queue.Queue()
@@ -106,9 +108,15 @@ class DubQueue:
         """The settings `media` was last dubbed with here (else the defaults)."""
         return self._settings.get(media, DubSettings())
 
-    def dub(self, media: str, settings: DubSettings) -> Job:
-        """Queue a dub of `media` (replacing an earlier dub's outputs)."""
-        self.library.media(media)
+    def dub(self, media: str, settings: DubSettings, from_scratch: bool = False) -> Job:
+        """Queue a dub of `media`. A file whose dub document was edited is dubbed from that
+        document (the edits spoken, nothing else redone) unless `from_scratch`; a dub from
+        scratch keeps the earlier dub as a version first, so no edit is lost."""
+        path = self.library.media(media)
+        if edited_since_dub(path) and not from_scratch:
+            return self._submit(Job(media, self.settings(media), outputs_for(path).document, []))
+        self._refuse_if_running(media)
+        self.versions.keep(path)
         return self._submit(Job(media, settings))
 
     def redub(self, media: str, edits: list[LineEdit]) -> Job:
@@ -128,6 +136,12 @@ class DubQueue:
         if changed := apply_edits(document, edits):
             document.save(path)
         return path, changed
+
+    def restore(self, media: str, version: str) -> None:
+        """Put a kept version of `media`'s dub back (the current one is kept in turn)."""
+        path = self.library.media(media)
+        self._refuse_if_running(media)
+        self.versions.restore(path, version)
 
     def cancel(self, media: str) -> None:
         """Stop the queued or running dub of `media` (at its next progress report)."""

@@ -3,11 +3,13 @@ or outdated (its dub document was edited, or the input replaced, after the dub w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from dubber.dub.document import DubDocument
 from dubber.dub.job import DubOptions
 from dubber.dub.outputs import MEDIA_SUFFIXES, OutputPaths
 from dubber.errors import DubberError
@@ -18,7 +20,8 @@ log = logging.getLogger(__name__)
 
 SOURCE_LANGUAGE = DubOptions.source_language
 TARGET_LANGUAGE = DubOptions.target_language
-# A dub writes its document just after its media; a document newer than that was edited.
+# A dub writes its document just after its media; a document saved later than that by another
+# program (it keeps no history of its edits) was edited.
 EDIT_SLACK_S = 2.0
 
 
@@ -44,10 +47,24 @@ def disk_state(media: Path) -> State:
     outputs = outputs_for(media)
     if not (outputs.media.is_file() and outputs.document.is_file()):
         return State.new
+    replaced = media.stat().st_mtime > outputs.media.stat().st_mtime
+    return State.outdated if edited_since_dub(media) or replaced else State.dubbed
+
+
+def edited_since_dub(media: Path) -> bool:
+    """Whether `media`'s dub document holds edits its dub does not speak (and the input was
+    not replaced since): dubbing it again means speaking the edits. A document edited by hand
+    (no history) counts when it was saved after the dub."""
+    outputs = outputs_for(media)
+    if not (outputs.media.is_file() and outputs.document.is_file()):
+        return False
     dubbed_at = outputs.media.stat().st_mtime
-    edited = outputs.document.stat().st_mtime > dubbed_at + EDIT_SLACK_S
-    replaced = media.stat().st_mtime > dubbed_at
-    return State.outdated if edited or replaced else State.dubbed
+    if media.stat().st_mtime > dubbed_at:
+        return False
+    with contextlib.suppress(DubberError):  # an unreadable one is judged by its time alone
+        if DubDocument.load(outputs.document).edited:
+            return True
+    return outputs.document.stat().st_mtime > dubbed_at + EDIT_SLACK_S
 
 
 def is_media_name(name: str) -> bool:

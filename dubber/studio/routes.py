@@ -113,6 +113,7 @@ def build_app(studio: Studio) -> Starlette:
                     "problem": entry.problem,
                     "job": job.to_json() if job else None,
                     "settings": studio.dubs.settings(entry.name).to_json(),
+                    "versions": studio.dubs.versions.names(studio.library.root / entry.name),
                 }
             )
         return JSONResponse(
@@ -154,8 +155,15 @@ def build_app(studio: Studio) -> Starlette:
         data = await read_json(request)
         name = text_field(data, "media")
         studio.refuse_while_live()
-        job = studio.dubs.dub(name, DubSettings.from_json(data))
+        from_scratch = data.pop("from_scratch", False) is True
+        job = studio.dubs.dub(name, DubSettings.from_json(data), from_scratch=from_scratch)
         return JSONResponse(job.to_json(), status_code=202)
+
+    async def restore(request: Request) -> Response:
+        data = await read_json(request)
+        name = text_field(data, "media")
+        studio.dubs.restore(name, text_field(data, "version"))
+        return JSONResponse({"restored": True, "state": studio.library_state(name).value})
 
     async def cancel(request: Request) -> Response:
         data = await read_json(request)
@@ -222,6 +230,7 @@ def build_app(studio: Studio) -> Starlette:
         Route("/api/events", events),
         Route("/api/dub", start_dub, methods=["POST"]),
         Route("/api/cancel", cancel, methods=["POST"]),
+        Route("/api/restore", restore, methods=["POST"]),
         Route("/api/edits", save_edits, methods=["POST"]),
         Route("/api/redub", redub, methods=["POST"]),
         Route("/api/upload/{name:path}", upload, methods=["PUT"]),

@@ -31,6 +31,8 @@ pytestmark = pytest.mark.slow
 
 SECRET = b"not for the page"
 EDITED = "Abrirán diez nuevas líneas de autobús."
+SECOND_EDIT = "Diez líneas de autobús abrirán este año."
+THIRD_EDIT = "Habrá diez líneas de autobús nuevas."
 CHANGED = 2  # the line post-edited: shorter than before, so its neighbours keep their slots
 
 
@@ -265,6 +267,59 @@ def test_a_post_edit_re_dubs_only_that_line(studio, page, folder, shots):
     )
     assert EDITED in [" ".join(text.split()) for text in texts]
     page.execute_script("document.getElementById('player').pause()")
+
+
+def wait_for_state(page, name: str, state: str, timeout: float = 300) -> None:
+    wait_for(
+        page,
+        f"document.querySelector(`#library-table tr[data-name='{name}']`)?.dataset.state"
+        f" === '{state}'",
+        timeout,
+        f"{name} {state}",
+    )
+
+
+def test_no_edit_is_lost_by_leaving_dubbing_again_or_starting_over(studio, page, folder):
+    outputs = outputs_for(folder / "news.mp4")
+    box = page.find_element("css selector", f"#lines-table tr[data-line='{CHANGED}'] textarea")
+    box.clear()
+    box.send_keys(SECOND_EDIT)
+    page.execute_script("window.confirm = () => false")  # the editor does not want to leave
+    page.execute_script("document.querySelector('header nav a[data-view=library]').click()")
+    wait_for(page, "window.location.hash.startsWith('#review')", 5)
+    assert page.execute_script("return document.body.dataset.view") == "review"
+    assert page.execute_script("return document.getElementById('edit-count').textContent") == (
+        "1 line changed."
+    )
+    page.execute_script("document.getElementById('save-edits').click()")
+    wait_for(page, "document.getElementById('review-message').textContent.startsWith('saved 1')")
+    page.execute_script("window.confirm = () => true")
+    page.execute_script("window.studio.go('library')")
+    wait_for_state(page, "news.mp4", "outdated", 10)
+    click_in_row(page, "news.mp4", "Dub again")  # speaks the edits: nothing is recognised again
+    wait_for_state(page, "news.mp4", "dubbed")
+    document = DubDocument.load(outputs.document)
+    assert document.lines[CHANGED].translation == SECOND_EDIT
+    assert [entry["translation"]["after"] for entry in document.history][-2:] == [
+        EDITED,
+        SECOND_EDIT,
+    ]
+    edit = {"media": "news.mp4", "edits": [{"line": CHANGED, "translation": THIRD_EDIT}]}
+    assert studio.request("POST", "/api/edits", edit).status == 200
+    page.execute_script("window.studio.library.refresh()")
+    wait_for_state(page, "news.mp4", "outdated", 10)
+    click_in_row(page, "news.mp4", "From scratch…")  # asked, and agreed
+    wait_for_state(page, "news.mp4", "dubbed")
+    assert DubDocument.load(outputs.document).lines[CHANGED].translation != THIRD_EDIT
+    [kept] = studio.request("GET", "/api/library").json["files"][0]["versions"]
+    click_in_row(page, "news.mp4", "Restore…")
+    wait_for(page, "document.getElementById('library-message').textContent.startsWith('restored')")
+    restored = DubDocument.load(outputs.document)
+    assert restored.lines[CHANGED].translation == THIRD_EDIT and kept
+    assert len(studio.request("GET", "/api/library").json["files"][0]["versions"]) == 2
+    wait_for_state(page, "news.mp4", "outdated", 10)  # the restored edit is not spoken yet
+    click_in_row(page, "news.mp4", "Dub again")
+    wait_for_state(page, "news.mp4", "dubbed")
 
 
 def test_the_real_time_demo_streams_speech_and_captions_while_it_plays(studio, page, shots):

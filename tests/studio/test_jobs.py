@@ -223,3 +223,31 @@ def test_closing_the_studio_cancels_the_running_dub(studio, folder, cache):
     assert not closing.is_alive()
     assert studio.dubs.jobs()["talk.wav"].error == "dub cancelled"
     assert outputs_in(folder) == []
+
+
+def test_dubbing_an_edited_file_again_speaks_its_edits_and_a_fresh_start_keeps_a_version(
+    studio, folder
+):
+    studio.dubs.dub("talk.wav", DubSettings())
+    finished(studio)
+    outputs = outputs_for(folder / "talk.wav")
+    studio.dubs.save_edits("talk.wav", [LineEdit(1, "Abrirán doce escuelas.")])
+    job = studio.dubs.dub("talk.wav", DubSettings())  # "Dub again" on the edited file
+    assert job.to_json()["redub"]  # from the edited document: nothing recognised again
+    assert finished(studio).state is State.dubbed
+    assert DubDocument.load(outputs.document).lines[1].translation == "Abrirán doce escuelas."
+    assert studio.library_state("talk.wav") is State.dubbed and not studio.dubs.versions.names(
+        folder / "talk.wav"
+    )
+    studio.dubs.save_edits("talk.wav", [LineEdit(1, "Doce escuelas nuevas.")])
+    edited = outputs.document.read_bytes()
+    job = studio.dubs.dub("talk.wav", DubSettings(), from_scratch=True)
+    assert not job.to_json()["redub"] and finished(studio).state is State.dubbed
+    assert DubDocument.load(outputs.document).lines[1].translation != "Doce escuelas nuevas."
+    [kept] = studio.dubs.versions.names(folder / "talk.wav")
+    studio.dubs.restore("talk.wav", kept)
+    assert outputs.document.read_bytes() == edited  # the edits are back, as they were
+    assert len(studio.dubs.versions.names(folder / "talk.wav")) == 2  # and the fresh dub kept
+    assert studio.library_state("talk.wav") is State.outdated
+    with pytest.raises(UsageError, match="no kept version"):
+        studio.dubs.restore("talk.wav", "../../etc")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import time
 
+from dubber.chain.line import Line
+from dubber.dub.document import DubDocument
+from dubber.studio.edits import LineEdit, apply_edits
 from dubber.studio.library import (
     EDIT_SLACK_S,
     Library,
@@ -80,3 +83,22 @@ def test_names_the_library_lists_and_serves():
     assert is_servable("talk.es.mp4") and is_servable("talk.es.vtt")
     assert is_servable("talk.dub.json")
     assert not is_servable("notes.txt") and not is_servable("key.pem")
+
+
+def test_an_edit_saved_right_after_a_dub_still_makes_it_outdated(tmp_path):
+    """Edits are counted in the document's history, not guessed from file times."""
+    media = dubbed(tmp_path)
+    path = outputs_for(media).document
+    document = DubDocument(str(media), 3.0, "en", "es", lines=[Line(0, 0.0, 1.0, "Hi.")])
+    document.lines[0].translation = "Hola."
+    document.save(path)
+    os.utime(path, (time.time() - 50, time.time() - 50))  # no later than the dub itself
+    assert disk_state(media) is State.dubbed
+    apply_edits(document, [LineEdit(0, "Buenas.", None)])
+    document.save(path)
+    os.utime(path, (time.time() - 50, time.time() - 50))
+    assert disk_state(media) is State.outdated and document.history[-1]["line"] == 0
+    document.spoken_edits = len(document.history)  # as a dub of it writes it
+    document.save(path)
+    os.utime(path, (time.time() - 50, time.time() - 50))
+    assert disk_state(media) is State.dubbed

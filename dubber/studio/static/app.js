@@ -13,8 +13,22 @@ class Studio {
     this.library = new LibraryView(this);
     this.review = new ReviewView(this);
     this.live = new LiveView(this);
+    this.shown = null; // the fragment on show
     window.addEventListener("hashchange", () => this.route());
+    window.addEventListener("beforeunload", (event) => {
+      if (this.review.edits.size) event.preventDefault(); // the browser asks before leaving
+    });
     events.addEventListener("connected", () => this.library.refresh());
+  }
+
+  /** Whether the page may leave the review it shows: no unsaved edits, or the editor agrees. */
+  mayLeave(fragment) {
+    const count = this.review.edits.size;
+    if (!count || !this.shown || !this.shown.startsWith("review") || fragment === this.shown) {
+      return true;
+    }
+    return window.confirm(`Leave ${this.review.name} with ${count} unsaved ` +
+      `edit${count === 1 ? "" : "s"}? They would be lost.`);
   }
 
   go(fragment) {
@@ -23,6 +37,11 @@ class Studio {
 
   async route() {
     const fragment = decodeURIComponent(window.location.hash.slice(1));
+    if (!this.mayLeave(fragment)) {
+      window.history.replaceState(null, "", `#${this.shown}`); // stay, edits and all
+      return;
+    }
+    this.shown = fragment;
     const [view, ...rest] = fragment.split("/");
     const name = rest.join("/");
     if (view.startsWith("file=")) return this.open(view.slice(5));

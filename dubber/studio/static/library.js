@@ -84,9 +84,16 @@ export class LibraryView {
     const actions = el("td", { className: "actions" });
     if (busy) {
       actions.append(this.button("Cancel", () => this.cancel(file)));
+    } else if (!file.problem && file.state === "outdated") {
+      // an edited dub: "Dub again" speaks the edits; starting over keeps this dub as a version
+      actions.append(this.button("Dub again", () => this.dub(file), "primary"));
+      actions.append(this.button("From scratch…", () => this.dubFromScratch(file)));
     } else if (!file.problem) {
       actions.append(this.button(file.dubbed ? "Dub again" : "Dub", () => this.dub(file),
         file.dubbed ? "" : "primary"));
+    }
+    if (!busy && file.versions && file.versions.length) {
+      actions.append(this.button("Restore…", () => this.restore(file)));
     }
     if (file.dubbed) actions.append(this.button("Review", () => this.app.go(`review/${file.name}`)));
     if (!file.problem) {
@@ -113,10 +120,30 @@ export class LibraryView {
     for (const row of this.body.rows) row.classList.toggle("highlight", row.dataset.name === name);
   }
 
-  async dub(file) {
+  async dub(file, extra = {}) {
     try {
-      await send("/api/dub", { media: file.name, ...this.settings() });
+      await send("/api/dub", { media: file.name, ...this.settings(), ...extra });
       this.say(`dubbing ${file.name}…`);
+    } catch (error) {
+      this.say(`error: ${error.message}`, true);
+    }
+    this.refresh();
+  }
+
+  async dubFromScratch(file) {
+    const question = `Dub ${file.name} again from scratch? Recognition and translation run ` +
+      "again; the edited dub is kept as a version you can restore.";
+    if (!window.confirm(question)) return;
+    await this.dub(file, { from_scratch: true });
+  }
+
+  async restore(file) {
+    const version = file.versions[file.versions.length - 1];
+    if (!window.confirm(`Restore the dub of ${file.name} kept at ${version}? ` +
+      "The current dub is kept as a version in turn.")) return;
+    try {
+      await send("/api/restore", { media: file.name, version });
+      this.say(`restored the dub of ${file.name} kept at ${version}`);
     } catch (error) {
       this.say(`error: ${error.message}`, true);
     }
