@@ -149,8 +149,8 @@ class LiveDemo:
             captions.report_latencies()
             report = session.report()
             self._state(
-                "finished", lines=len(lines), lag_max_s=report["lag_max_s"],
-                warnings=report["warnings"],
+                "stopped" if self._stopping.is_set() else "finished", lines=len(lines),
+                lag_max_s=report["lag_max_s"], warnings=report["warnings"],
             )  # fmt: skip
         except BaseException as error:  # the server keeps serving whatever a demo does
             log.warning("real-time demo of %s failed: %s", media, error)

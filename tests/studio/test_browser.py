@@ -9,6 +9,7 @@ Screenshots go to $DUBBER_SCREENSHOTS (docs/screenshots for the README) or a tem
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -347,6 +348,32 @@ def test_the_real_time_demo_streams_speech_and_captions_while_it_plays(studio, p
     assert during, received  # Spanish speech arrived while the video played
     assert sum(piece["seconds"] for piece in received) > 2.0
     assert console_errors(page) == []
+
+
+def test_stop_silences_the_demo_at_once_and_leaving_the_view_stops_it(studio, page):
+    page.get(f"{studio.url}#live/short.mp4")
+    wait_for(page, "document.getElementById('live-media').value === 'short.mp4'", 10)
+    page.find_element("id", "live-play").click()
+    wait_for(page, "window.studio.live.received.length > 0", 120, "Spanish speech")
+    page.find_element("id", "live-stop").click()
+    assert page.execute_script("return window.studio.live.sources.size") == 0  # silent now
+    heard = page.execute_script("return window.studio.live.received.length")
+    status = wait_for(
+        page,
+        "document.getElementById('live-status').textContent.startsWith('stopped after')"
+        " && document.getElementById('live-status').textContent",
+        60,
+        "the demo to stop",
+    )
+    assert re.fullmatch(r"stopped after \d+ lines?", status), status
+    assert page.execute_script("return window.studio.live.received.length") == heard
+    assert page.execute_script("return document.getElementById('live-player').paused")
+    page.find_element("id", "live-play").click()
+    wait_for(page, "document.getElementById('live-status').textContent.startsWith('playing')", 120)
+    page.execute_script("window.studio.go('library')")
+    until(lambda: not studio.request("GET", "/api/library").json["live"]["running"], 60,
+          "the demo to stop when its view is left")  # fmt: skip
+    assert page.execute_script("return window.studio.live.sources.size") == 0
 
 
 REFUSED = """

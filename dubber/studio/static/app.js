@@ -41,6 +41,8 @@ class Studio {
       window.history.replaceState(null, "", `#${this.shown}`); // stay, edits and all
       return;
     }
+    const leaving = this.shown && this.shown.split("/")[0] === "live";
+    if (leaving && !fragment.startsWith("live") && this.live.running) this.live.stop();
     this.shown = fragment;
     const [view, ...rest] = fragment.split("/");
     const name = rest.join("/");

@@ -17,6 +17,8 @@ export class LiveView {
     this.lines = new Map(); // line index -> {item, en, es, latency}
     this.latencies = [];
     this.received = []; // every piece of speech: {start, seconds, videoTime, playing}
+    this.sources = new Set(); // speech scheduled or playing, silenced at once by Stop
+    this.stopped = false;
     this.context = null;
     this.playButton.addEventListener("click", () => this.play());
     this.stopButton.addEventListener("click", () => this.stop());
@@ -51,6 +53,7 @@ export class LiveView {
     this.context = this.context || new AudioContext();
     await this.context.resume();
     this.reset();
+    this.stopped = false;
     this.media = this.select.value;
     this.say("starting the live pipeline…");
     this.playButton.disabled = true;
@@ -62,8 +65,17 @@ export class LiveView {
     }
   }
 
+  /** Whether a demo is starting or playing. */
+  get running() {
+    return this.playButton.disabled;
+  }
+
   async stop() {
     this.player.pause();
+    this.stopped = true; // pieces still arriving are not played
+    for (const source of this.sources) source.stop();
+    this.sources.clear();
+    this.say("stopping…");
     try {
       await send("/api/live/stop");
     } catch (error) {
@@ -86,7 +98,6 @@ export class LiveView {
       loading: "loading the live models…",
       warming: "warming up the models…",
       playing: "playing: Spanish speech and captions come as the speech is heard",
-      stopped: "stopped",
     };
     if (state.state === "playing") {
       this.player.src = fileURL(state.media);
@@ -100,6 +111,10 @@ export class LiveView {
       this.stopButton.disabled = true;
     }
     if (state.state === "failed") return this.say(`error: ${state.error}`, true);
+    if (state.state === "stopped") {
+      const heard = state.lines === undefined ? "" : ` after ${state.lines} line${state.lines === 1 ? "" : "s"}`;
+      return this.say(`stopped${heard}`);
+    }
     if (state.state === "finished") {
       const lag = state.lag_max_s === null ? "" : `; the Spanish ended at most ${state.lag_max_s.toFixed(1)} s after its English`;
       const warned = state.warnings.length ? ` (${state.warnings.length} warning(s): ${state.warnings[0]})` : "";
@@ -146,7 +161,7 @@ export class LiveView {
 
   /** Schedule a piece of Spanish speech at its input-clock time on the video's clock. */
   onAudio(message) {
-    if (!this.context) return;
+    if (!this.context || this.stopped) return;
     const bytes = Uint8Array.from(atob(message.pcm), (c) => c.charCodeAt(0));
     const pcm = new Int16Array(bytes.buffer);
     const buffer = this.context.createBuffer(1, pcm.length, message.rate);
@@ -155,6 +170,8 @@ export class LiveView {
     const source = this.context.createBufferSource();
     source.buffer = buffer;
     source.connect(this.context.destination);
+    this.sources.add(source);
+    source.addEventListener("ended", () => this.sources.delete(source));
     const delay = Math.max(0, message.start - this.player.currentTime);
     source.start(this.context.currentTime + delay);
     this.received.push({
