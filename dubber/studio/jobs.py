@@ -185,13 +185,16 @@ class DubQueue:
     def _work(self) -> None:
         while (job := self._pending.get()) is not None:
             if job.cancelled.is_set():
-                self._end(job, State.failed, "dub cancelled")
+                self._end(job, State.cancelled, "dub cancelled")
                 continue
             job.state, job.stage = State.dubbing, "loading models"
             self._publish(job)
             try:
                 self._run(job)
             except BaseException as error:  # the server keeps serving whatever a dub does
+                if job.cancelled.is_set():
+                    self._end(job, State.cancelled, "dub cancelled")
+                    continue
                 if not isinstance(error, (DubberError, OSError)):
                     log.exception("dub of %s failed", job.media)
                 self._end(job, State.failed, describe_failure(error))

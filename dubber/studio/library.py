@@ -34,6 +34,7 @@ class State(str, Enum):
     queued = "queued"
     dubbing = "dubbing"
     failed = "failed"
+    cancelled = "cancelled"  # its dub was stopped from the page (its earlier outputs untouched)
 
 
 def outputs_for(media: Path) -> OutputPaths:

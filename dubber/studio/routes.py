@@ -99,9 +99,7 @@ def build_app(studio: Studio) -> Starlette:
         entries = []
         for entry in studio.library.entries():
             job = jobs.get(entry.name)
-            state = entry.state
-            if job is not None and job.state is not State.dubbed:
-                state = job.state
+            state = studio.library_state(entry.name, entry.state)
             entries.append(
                 {
                     "name": entry.name,

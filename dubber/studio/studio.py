@@ -55,13 +55,13 @@ class Studio:
         voices = voice_ids(store, TARGET_LANGUAGE)
         return cls(library, dubs, live, hub, voices, hosts, max_upload_mb * 2**20)
 
-    def library_state(self, media: str) -> State:
+    def library_state(self, media: str, on_disk: State | None = None) -> State:
         """The state of one file: its job's while it has one in progress or failed, else the
-        state on disk."""
+        state on disk (`on_disk` when known; a cancelled dub left the file as it was)."""
         job = self.dubs.jobs().get(media)
-        if job is not None and job.state is not State.dubbed:
+        if job is not None and job.state not in (State.dubbed, State.cancelled):
             return job.state
-        return disk_state(self.library.media(media))
+        return on_disk or disk_state(self.library.media(media))
 
     def refuse_while_live(self) -> None:
         """Dubs wait for the real-time demo: both at once would not keep up in real time."""

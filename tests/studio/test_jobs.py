@@ -70,7 +70,11 @@ def cache(made):
 def finished(studio, media: str = "talk.wav") -> Job:
     """The job of `media` once it has ended."""
     return until(
-        lambda: (job := studio.dubs.jobs()[media]).state in (State.dubbed, State.failed) and job,
+        lambda: (
+            (job := studio.dubs.jobs()[media]).state
+            in (State.dubbed, State.failed, State.cancelled)
+            and job
+        ),
         what=f"the dub of {media}",
     )
 
@@ -146,7 +150,7 @@ def test_a_running_dub_is_cancelled_at_its_next_progress_report(studio, folder, 
     studio.dubs.cancel("talk.wav")
     gate.set()
     job = finished(studio)
-    assert (job.state, job.error) == (State.failed, "dub cancelled")
+    assert (job.state, job.error) == (State.cancelled, "dub cancelled")
     assert outputs_in(folder) == []
     assert cache.engines.translator.calls == []
 
@@ -160,7 +164,7 @@ def test_a_queued_dub_cancelled_never_loads_engines(studio, folder, cache):
     gate.set()
     assert finished(studio, "talk.wav").state is State.dubbed
     other = finished(studio, "other.wav")
-    assert (other.state, other.error) == (State.failed, "dub cancelled")
+    assert (other.state, other.error) == (State.cancelled, "dub cancelled")
     assert len(cache.asked) == 1
     assert not outputs_for(folder / "other.wav").media.exists()
 

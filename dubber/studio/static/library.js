@@ -5,7 +5,7 @@ import { clock, el, events, getJSON, send, upload } from "./api.js";
 
 const STATE_LABELS = {
   new: "not dubbed", queued: "queued", dubbing: "dubbing", dubbed: "dubbed",
-  outdated: "outdated: document edited", failed: "failed",
+  outdated: "outdated: document edited", failed: "failed", cancelled: "cancelled",
 };
 
 export class LibraryView {
@@ -175,9 +175,10 @@ export class LibraryView {
   onJob(job) {
     const file = this.files.find((f) => f.name === job.media);
     if (!file) return this.refresh();
-    const ended = job.state === "dubbed" || job.state === "failed";
+    const ended = ["dubbed", "failed", "cancelled"].includes(job.state);
     if (ended) {
       if (job.state === "dubbed") this.say(`${job.media} dubbed in ${job.seconds} s`);
+      if (job.state === "cancelled") this.say(`dub of ${job.media} cancelled: the file is as it was`);
       return this.refresh();
     }
     file.job = job;

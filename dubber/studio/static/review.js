@@ -256,11 +256,11 @@ export class ReviewView {
   async onJob(job) {
     if (!this.redubbing || job.media !== this.name) return;
     this.progress.firstChild.style.width = `${Math.round(100 * job.fraction)}%`;
-    if (job.state === "failed") {
+    if (job.state === "failed" || job.state === "cancelled") {
       this.redubbing = null;
       this.progress.hidden = true;
       this.updateBar();
-      this.say(`error: ${job.error}`, true);
+      this.say(job.state === "failed" ? `error: ${job.error}` : "re-dub cancelled", job.state === "failed");
       return;
     }
     if (job.state !== "dubbed") return;
