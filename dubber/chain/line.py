@@ -57,6 +57,7 @@ class Line:
     stamps: dict[Stamp, float] = field(default_factory=dict)
     committed_early: bool = False  # live: spoken while the speaker went on
     dropped: str | None = None  # live: why it was shown but not spoken
+    flags: dict[str, str] = field(default_factory=dict)  # what an editor should check, and why
 
     @property
     def stage(self) -> LineStage:

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dubber.chain.fit import FitOutcome, FitRules
+from dubber.chain.line import Line
 from dubber.chain.options import BACKGROUND, DUCK_DB, MAX_RATE, MAX_STRETCH, NBEST
 from dubber.cli.options import (
     AsrModelOption,
@@ -45,10 +47,11 @@ from dubber.store.store import Store
 
 
 def summary_table(reports: Sequence[DubReport]) -> Table:
-    """Per file: audio length, seconds and real-time factor per stage, and how lines were fitted."""
+    """Per file: audio length, seconds and real-time factor per stage, how lines were fitted,
+    and how many the dub flagged for an editor."""
     table = Table(title="dub summary", title_justify="left")
     headings = ("file", "audio", *(s.value for s in Stage), "RTF", "lines", "sped up", "stretched")
-    for heading in (*headings, "not fit"):
+    for heading in (*headings, "not fit", "flagged"):
         table.add_column(heading, justify="left" if heading == "file" else "right")
     for report in reports:
         times = [report.seconds.get(stage, 0.0) for stage in Stage]
@@ -61,6 +64,7 @@ def summary_table(reports: Sequence[DubReport]) -> Table:
             f"{report.count(FitOutcome.rate) + report.count(FitOutcome.borrowed)}",
             f"{report.count(FitOutcome.stretched)} (max {report.max_speedup:.2f}x)",
             str(report.count(FitOutcome.overflow)),
+            str(sum(bool(line.flags) for line in report.document.lines)),
         )
     return table
 
@@ -174,12 +178,18 @@ def run_dubs(
     console.print(summary_table(reports))
     for report in reports:
         for line in report.document.lines:
-            if line.fit is FitOutcome.overflow:
-                console.print(
-                    f"[yellow]not fit[/] {report.outputs.media.name} line {line.index} "
-                    f"({line.start:.1f}-{line.end:.1f} s): cut short: {line.translation}"
-                )
+            print_line_notes(report.outputs.media.name, line)
     return reports
+
+
+def print_line_notes(name: str, line: Line) -> None:
+    """What the editor should check of a line: cut short, or flagged by the dub."""
+    where = escape(f"{name} line {line.index} ({line.start:.1f}-{line.end:.1f} s)")
+    if line.fit is FitOutcome.overflow:
+        console.print(f"[yellow]not fit[/] {where}: cut short: {escape(line.translation or '')}")
+    for kind in ("untranslated", "unsure"):
+        if kind in line.flags:
+            console.print(f"[yellow]check[/] {where}: {kind}: {escape(line.flags[kind])}")
 
 
 def demo(

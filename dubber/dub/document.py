@@ -133,6 +133,7 @@ def _line_to_json(line: Line) -> dict[str, Any]:
         "placed_start": line.placed_start,
         "placed_end": line.placed_end,
         "fit": line.fit.value if line.fit else "",
+        "flags": line.flags,
     }
 
 
@@ -205,6 +206,11 @@ class _Reader:
             placed_start=self.number(item, "placed_start", None),
             placed_end=self.number(item, "placed_end", None),
             fit=FitOutcome(fit) if fit else None,
+            flags={
+                str(kind): str(about)
+                for kind, about in self.get(item, "flags", dict, {}).items()
+                if isinstance(about, str)
+            },
         )
         self.context = ""
         return line

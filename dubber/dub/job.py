@@ -28,6 +28,7 @@ from dubber.chain.speak import Speaker, measure_pitch
 from dubber.chain.transcribe import recognise_lines
 from dubber.chain.translate import shorten_lines, translate_lines
 from dubber.dub.document import DubDocument
+from dubber.dub.flags import flag_lines
 from dubber.dub.outputs import OutputPaths
 from dubber.dub.work import WorkFolder
 from dubber.engines.bundle import Engines
@@ -344,6 +345,7 @@ class DubJob:
                 source_language=opts.source_language,
             )  # fmt: skip
             document.spoken_edits = len(document.history)  # this dub speaks every edit so far
+            flag_lines(document.lines, opts.target_language)
             temps[outputs.document].write_text(document.to_json(), encoding="utf-8")
         for scratch in (voice.path, gain.path):
             scratch.unlink(missing_ok=True)

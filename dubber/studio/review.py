@@ -1,5 +1,5 @@
-"""The review table of a dubbed file: each line as the page shows it, and which lines to look
-at first (cut, or sped up most)."""
+"""The review table of a dubbed file: each line as the page shows it with the flags its dub found,
+and which lines to look at first."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from dubber.chain.fit import FitOutcome
 from dubber.chain.line import Line
 from dubber.dub.document import DubDocument
+from dubber.dub.flags import FLAG_LEGEND
 from dubber.studio.edits import bank_voices
 
 FIT_LABELS = {
@@ -17,19 +18,12 @@ FIT_LABELS = {
     FitOutcome.stretched: "stretched",
     FitOutcome.overflow: "cut",
 }
-FLAG_SPEEDUP = 1.3  # rate x stretch from which a line is flagged as sped up
-
-
-def flag(line: Line) -> str | None:
-    """`cut` for a line that did not fit, `fast` for one sped up by FLAG_SPEEDUP or more."""
-    if line.fit is FitOutcome.overflow:
-        return "cut"
-    return "fast" if line.speedup >= FLAG_SPEEDUP - 1e-9 else None
+SEVERITY = {"cut": 10.0, "untranslated": 5.0, "unsure": 2.0, "fast": 1.0}
 
 
 def severity(line: Line) -> float:
-    """How much a line needs a look: cut lines first, then by speed-up."""
-    return (10.0 if line.fit is FitOutcome.overflow else 0.0) + line.speedup
+    """How much a line needs a look: by its flags (cut first), then by its speed-up."""
+    return sum(SEVERITY.get(kind, 1.0) for kind in line.flags) + line.speedup
 
 
 def review_rows(document: DubDocument) -> list[dict[str, Any]]:
@@ -50,7 +44,7 @@ def review_rows(document: DubDocument) -> list[dict[str, Any]]:
                 "voice": str(line.voice) if line.voice else "",
                 "fit": FIT_LABELS[line.fit] if line.fit else "",
                 "speedup": round(line.speedup, 3),
-                "flag": flag(line),
+                "flags": line.flags,
                 "severity": round(severity(line), 3),
             }
         )
@@ -64,5 +58,7 @@ def review(document: DubDocument) -> dict[str, Any]:
         "voices": bank_voices(document.voice),
         "translator": document.translator,
         "asr_model": document.asr_model,
+        "voice": document.voice,
+        "legend": FLAG_LEGEND,
         "lines": review_rows(document),
     }

@@ -10,6 +10,7 @@ import pytest
 from dubber.chain.fit import FitOutcome
 from dubber.chain.line import Line
 from dubber.dub.document import DubDocument
+from dubber.dub.flags import flag_lines
 from dubber.engines.types import Hypothesis
 from dubber.engines.voice import Voice
 from dubber.errors import UsageError
@@ -84,10 +85,12 @@ def test_a_re_dub_uses_the_voices_that_spoke_the_document():
     assert single.voice == "pico-es_ES:female" and not single.match_voice_to_pitch
 
 
-def test_the_review_flags_cut_and_fast_lines_and_ranks_them():
-    rows = review_rows(document())
+def test_the_review_shows_the_dub_s_flags_and_ranks_lines_by_them():
+    edited = document()
+    flag_lines(edited.lines, "es")
+    rows = review_rows(edited)
     assert [row["fit"] for row in rows] == ["natural", "stretched", "cut", "rate"]
-    assert [row["flag"] for row in rows] == [None, "fast", "cut", None]
+    assert [sorted(row["flags"]) for row in rows] == [[], [], ["cut"], []]
     assert [row["speedup"] for row in rows] == [1.0, 1.44, 1.5, 1.1]
     ranked = sorted(rows, key=lambda row: -row["severity"])
     assert [row["line"] for row in ranked] == [2, 1, 3, 0]

@@ -23,6 +23,11 @@ export class ReviewView {
     document.querySelectorAll("#subtitle-switch button").forEach((button) =>
       button.addEventListener("click", () => this.setSubtitles(button.dataset.subtitles)));
     document.getElementById("worst-first").addEventListener("change", () => this.order());
+    document.getElementById("next-flagged").addEventListener("click", () => this.nextFlagged());
+    document.addEventListener("keydown", (event) => {
+      const typing = event.target.closest?.("textarea, input, select");
+      if (event.key === "n" && !typing && document.body.dataset.view === "review") this.nextFlagged();
+    });
     document.getElementById("save-edits").addEventListener("click", () => this.save());
     document.getElementById("redub").addEventListener("click", () => this.redub());
     this.player.addEventListener("play", () => this.follow());
@@ -144,10 +149,24 @@ export class ReviewView {
     for (const line of this.data.lines) this.rows.set(line.line, this.row(line));
     this.order();
     const lines = this.data.lines;
-    const cut = lines.filter((line) => line.flag === "cut").length;
-    const fast = lines.filter((line) => line.flag === "fast").length;
+    const counts = Object.keys(this.data.legend).map((kind) =>
+      `${lines.filter((line) => kind in line.flags).length} ${kind}`);
+    const flagged = lines.filter((line) => Object.keys(line.flags).length).length;
     document.getElementById("line-summary").textContent =
-      `${lines.length} lines · ${cut} cut · ${fast} sped up 1.3× or more`;
+      `${lines.length} lines · ${flagged} flagged (${counts.join(", ")})`;
+    document.getElementById("review-models").textContent =
+      `recognised by ${this.data.asr_model || "–"} · translated by ${this.data.translator || "–"}` +
+      ` · spoken by ${this.data.voice || "–"}`;
+    document.getElementById("next-flagged").disabled = !flagged;
+  }
+
+  /** Seek to the next flagged line after the one being played (N). */
+  nextFlagged() {
+    const lines = this.data.lines.filter((line) => Object.keys(line.flags).length);
+    if (!lines.length) return;
+    const after = lines.find((line) => line.line > (this.active ?? -1)) || lines[0];
+    this.seek(after);
+    this.rows.get(after.line).scrollIntoView({ block: "center" });
   }
 
   order() {
@@ -187,13 +206,22 @@ export class ReviewView {
       candidates,
       el("td", {}, voice),
       el("td", { className: `fit ${line.fit}` }, line.fit),
-      el("td", { className: `speedup${line.flag ? " high" : ""}` }, `×${line.speedup.toFixed(2)}`));
+      el("td", { className: `speedup${"fast" in line.flags ? " high" : ""}` }, `×${line.speedup.toFixed(2)}`),
+      this.flagCell(line));
     row.dataset.line = line.line;
-    if (line.flag) row.classList.add(`flag-${line.flag}`);
+    for (const kind of Object.keys(line.flags)) row.classList.add(`flag-${kind}`);
     row.addEventListener("click", (event) => {
       if (!event.target.closest("textarea, select, button")) this.seek(line);
     });
     return row;
+  }
+
+  flagCell(line) {
+    const cell = el("td", { className: "flags" });
+    for (const [kind, about] of Object.entries(line.flags)) {
+      cell.append(el("span", { className: `badge flag ${kind}`, title: `${this.data.legend[kind]}: ${about}` }, kind));
+    }
+    return cell;
   }
 
   edit(line, change) {
