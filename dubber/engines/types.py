@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dubber.media.decode import AUDIO_RATE  # noqa: F401 (where tests and engines found it)
-
 
 @dataclass(frozen=True)
 class Word:

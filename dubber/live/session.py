@@ -15,10 +15,8 @@ With speakers in the room, what the microphone hears while they play is not tran
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +44,7 @@ from dubber.live.endpoint import (
     VoiceActivity,
     merge,
 )
+from dubber.live.pipeline import DONE, Queue, StageQueues, run_stages
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
 from dubber.live.subtitles import LiveSubtitles
@@ -69,17 +68,6 @@ class Captions:
         """Its Spanish translation."""
 
 
-class Queue(str, Enum):
-    """The queues between the session's stages, named after the stage that reads them."""
-
-    capture = "capture"  # audio chunks for the endpointer
-    asr = "asr"  # utterance events for recognition
-    mt = "mt"  # lines for translation
-    tts = "tts"  # translated lines for speech
-    output = "output"  # speech pieces for playback
-
-
-_DONE = None  # end-of-stream marker passed down the queues
 OUTPUT_LATENCY_S = 0.2  # speakers sound this long after a write: the echo gate covers it
 
 
@@ -126,14 +114,12 @@ class LiveSession:
         self.captions = captions or Captions()
         self.lines: list[Line] = []
         self.warnings: list[str] = []
-        self.peak_queue: dict[Queue, int] = {}
         self.input_seconds = 0.0
-        self._abort = threading.Event()
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._source: AudioSource | None = None
         self.clock = clock or StreamClock()
-        self._queues: dict[Queue, queue.Queue] = {}
+        self.queues = StageQueues(self.clock, self.config.queue_size, self.waits)
         self._endpointer = Endpointer(self.config, self._vad)
         self._free_at = 0.0  # input time when the speech already placed finishes playing
 
@@ -155,10 +141,7 @@ class LiveSession:
         time on the default clock; the lines heard, in order."""
         self._source = source
         self.clock = self._given_clock or StreamClock(speed)
-        self._queues = {
-            name: self.clock.queue(self.config.queue_size if name is not Queue.capture else 64)
-            for name in Queue
-        }
+        self.queues = StageQueues(self.clock, self.config.queue_size, self.waits)
         self._endpointer = Endpointer(self.config, self._vad)  # each run starts from silence
         stages: list[tuple[str, Callable[[], None]]] = [
             ("capture", self._capture),
@@ -168,22 +151,8 @@ class LiveSession:
             ("tts", self._speak),
             ("output", self._output),
         ]
-        threads = [
-            threading.Thread(target=self._guard, args=(name, work), name=name, daemon=True)
-            for name, work in stages
-        ]
         self.clock.start()
-        for thread in threads:
-            thread.start()
-        try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)
-        except KeyboardInterrupt:
-            log.warning("stopping: finishing the lines already heard")
-            self.stop()
-            for thread in threads:
-                thread.join()
+        run_stages(stages, self._guard, self.stop)
         if self._errors:
             raise self._errors[0]
         return self.lines
@@ -193,7 +162,12 @@ class LiveSession:
         if self._source is not None:
             self._source.stop()
 
-    # ---- plumbing -----------------------------------------------------------------------
+    @property
+    def peak_queue(self) -> dict[Queue, int]:
+        """The deepest each queue got in the last run."""
+        return self.queues.peak
+
+    # ---- reporting ----------------------------------------------------------------------
 
     def report(self) -> dict:
         """What the `--stats` document adds to the lines: lag over time, waits per stage."""
@@ -212,40 +186,8 @@ class LiveSession:
             work()
         except BaseException as error:  # surfaced by run(); the other stages wind down
             self._errors.append(error)
-            self._abort.set()
+            self.queues.aborted.set()
             self.stop()
-
-    def _note_size(self, name: Queue) -> None:
-        self.peak_queue[name] = max(self.peak_queue.get(name, 0), self._queues[name].qsize())
-
-    def _put(self, name: Queue, item: object) -> None:
-        """Put, waiting while the queue is full (back-pressure) unless the session aborts."""
-        with self.waits.waiting(threading.current_thread().name, "output"):
-            while not self._abort.is_set():
-                try:
-                    self._queues[name].put(item, timeout=0.1)
-                except queue.Full:
-                    continue
-                self._note_size(name)
-                return
-
-    def _offer(self, name: Queue, item: object) -> bool:
-        """Put without waiting; False when the queue is full."""
-        try:
-            self._queues[name].put_nowait(item)
-        except queue.Full:
-            return False
-        self._note_size(name)
-        return True
-
-    def _get(self, name: Queue) -> object:
-        with self.waits.waiting(threading.current_thread().name, "input"):
-            while not self._abort.is_set():
-                try:
-                    return self._queues[name].get(timeout=0.1)
-                except queue.Empty:
-                    continue
-            return _DONE
 
     def _warn(self, message: str) -> None:
         with self._lock:
@@ -260,18 +202,18 @@ class LiveSession:
             if self.echo is not None:
                 chunk = self.echo.mute(chunk, self.input_seconds)
             self.input_seconds += len(chunk) / AUDIO_RATE
-            if not self._offer(Queue.capture, chunk):
+            if not self.queues.offer(Queue.capture, chunk):
                 self._warn("falling behind real time: VAD is late, dropping 32 ms of audio")
-        self._put(Queue.capture, _DONE)
+        self.queues.put(Queue.capture, DONE)
 
     def _endpoint(self) -> None:
         endpointer = self._endpointer
         waiting: Final | None = None  # a finished utterance the full ASR queue could not take
-        while (chunk := self._get(Queue.capture)) is not _DONE:
+        while (chunk := self.queues.get(Queue.capture)) is not DONE:
             for event in endpointer.feed(chunk, self.clock.now()):
                 if isinstance(event, Partial):
                     if waiting is None:
-                        self._offer(Queue.asr, event)
+                        self.queues.offer(Queue.asr, event)
                     continue
                 if waiting is not None:
                     event = merge(waiting, event)
@@ -279,20 +221,20 @@ class LiveSession:
                         f"falling behind real time: ASR is busy, merged {event.merged} "
                         "utterances into one"
                     )
-                waiting = event if not self._offer(Queue.asr, event) else None
-            if waiting is not None and self._offer(Queue.asr, waiting):
+                waiting = event if not self.queues.offer(Queue.asr, event) else None
+            if waiting is not None and self.queues.offer(Queue.asr, waiting):
                 waiting = None
         for event in ([waiting] if waiting else []) + endpointer.flush(self.clock.now()):
-            self._put(Queue.asr, event)
-        self._put(Queue.asr, _DONE)
+            self.queues.put(Queue.asr, event)
+        self.queues.put(Queue.asr, DONE)
 
     def _recognise(self) -> None:
         states: dict[int, LocalAgreement] = {}
         recognizer = self.engines.recognizer
-        while (event := self._get(Queue.asr)) is not _DONE:
+        while (event := self.queues.get(Queue.asr)) is not DONE:
             state = states.setdefault(event.utterance, LocalAgreement())
             if isinstance(event, Partial):
-                if not self._queues[Queue.asr].empty():
+                if not self.queues.empty(Queue.asr):
                     continue  # a newer pass is already waiting
                 if event.speculative:
                     state.previous = transcribe_words(recognizer, event.audio, self._final_options)
@@ -303,7 +245,7 @@ class LiveSession:
             del states[event.utterance]
             self._endpointer.hurry = False
             self._conclude(event, state)
-        self._put(Queue.mt, _DONE)
+        self.queues.put(Queue.mt, DONE)
 
     def _agree(self, event: Partial, state: LocalAgreement) -> None:
         words = transcribe_words(self.engines.recognizer, event.audio, self._partial_options)
@@ -371,19 +313,16 @@ class LiveSession:
         with self._lock:
             self.lines.append(line)
         self.captions.source(line)
-        self._put(Queue.mt, line)
+        self.queues.put(Queue.mt, line)
 
     def _translate(self) -> None:
         done = False
         while not done:
-            batch = [self._get(Queue.mt)]
-            while batch[-1] is not _DONE:  # translate whatever else is waiting in one call
-                try:
-                    batch.append(self._queues[Queue.mt].get_nowait())
-                except queue.Empty:
-                    break
-            done = batch[-1] is _DONE
-            lines = [line for line in batch if line is not _DONE]
+            batch = [self.queues.get(Queue.mt)]
+            if batch[-1] is not DONE:  # translate whatever else is waiting in one call
+                batch += self.queues.take_waiting(Queue.mt)
+            done = DONE in batch
+            lines = [line for line in batch if line is not DONE]
             translate_lines(
                 lines,
                 self.engines.translator,
@@ -394,11 +333,11 @@ class LiveSession:
             for line in lines:
                 line.stamps[Stamp.mt] = now
                 self.captions.translation(line)
-                self._put(Queue.tts, line)
-        self._put(Queue.tts, _DONE)
+                self.queues.put(Queue.tts, line)
+        self.queues.put(Queue.tts, DONE)
 
     def _speak(self) -> None:
-        while (line := self._get(Queue.tts)) is not _DONE:
+        while (line := self.queues.get(Queue.tts)) is not DONE:
             now = self.clock.now()
             if self._too_late(line, now, "before speech synthesis"):
                 continue
@@ -413,8 +352,8 @@ class LiveSession:
             for number, speech in enumerate(pieces):
                 if number == 0:
                     line.stamps[Stamp.tts] = self.clock.now()
-                self._put(Queue.output, (line, self._shaped(speech.samples, speedup)))
-        self._put(Queue.output, _DONE)
+                self.queues.put(Queue.output, (line, self._shaped(speech.samples, speedup)))
+        self.queues.put(Queue.output, DONE)
 
     def _shaped(self, samples: np.ndarray, speedup: Speedup) -> np.ndarray:
         """A piece stretched, with its pauses cut short, when catching up."""
@@ -425,9 +364,7 @@ class LiveSession:
 
     def _queued_seconds(self) -> float:
         """Seconds of Spanish the lines waiting for speech will take (predicted)."""
-        waiting = self._queues[Queue.tts]
-        with waiting.mutex:
-            lines = [line for line in waiting.queue if line is not _DONE]
+        lines = self.queues.peek(Queue.tts)
         voices = self.engines.voices
         return sum(voices.for_pitch(line.pitch_hz).predict(line.translation) for line in lines)
 
@@ -444,7 +381,7 @@ class LiveSession:
 
     def _output(self) -> None:
         rate = self.engines.voices.sample_rate
-        while (item := self._get(Queue.output)) is not _DONE:
+        while (item := self.queues.get(Queue.output)) is not DONE:
             line, samples = item
             start = max(self.clock.now(), self._free_at)
             if line.dropped or (

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dubber.engines.types import AUDIO_RATE
-from dubber.media.decode import write_wav
+from dubber.media.decode import AUDIO_RATE, write_wav
 from tests.helpers.cli import one_line_error, run_dubber
 from tests.helpers.media import speech_with_pauses
 

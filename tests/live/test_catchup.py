@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.live.catchup import catch_up
 from dubber.live.config import LiveConfig
 from dubber.live.echo import EchoGate
+from dubber.media.decode import AUDIO_RATE
 
 CONFIG = LiveConfig(target_lag_s=1.0, catch_up_s=4.0, max_rate=1.3, max_stretch=1.25)
 

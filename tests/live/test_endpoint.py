@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.live.config import LiveConfig
 from dubber.live.endpoint import Endpointer, Partial, SileroStream
+from dubber.media.decode import AUDIO_RATE
 from tests.helpers.media import speech_with_pauses
 
 CLIPS = ["cmuarctic_aew_a0003.wav", "librispeech_1089-134686-0001.wav", "fleurs_en_004.wav"]

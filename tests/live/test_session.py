@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from dubber.engines.bundle import EngineChoice, Engines
-from dubber.engines.types import AUDIO_RATE, TranscribeOptions
+from dubber.engines.types import TranscribeOptions
 from dubber.live.agreement import LocalAgreement, transcribe_words
 from dubber.live.config import LiveConfig
 from dubber.live.session import LiveSession
 from dubber.live.sinks import PlacedTrack
 from dubber.live.sources import FileSource, SamplesSource
 from dubber.measure.scores import word_error_rate
-from dubber.media.decode import write_wav
+from dubber.media.decode import AUDIO_RATE, write_wav
 from tests.helpers.media import speech_with_pauses
 from tests.helpers.models import engines as loaded_engines
 

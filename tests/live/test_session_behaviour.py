@@ -21,7 +21,8 @@ from dubber.chain.line import Line, Stamp
 from dubber.engines.bundle import Engines
 from dubber.engines.voices import VoiceBank
 from dubber.live.config import LiveConfig
-from dubber.live.session import Captions, LiveSession, Queue
+from dubber.live.pipeline import Queue
+from dubber.live.session import Captions, LiveSession
 from dubber.live.sinks import PlacedTrack
 from dubber.live.sources import SamplesSource
 from dubber.live.stats import LATENCY_STAGES, write_stats

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dubber.engines.types import AUDIO_RATE
 from dubber.live.sources import StreamResampler
+from dubber.media.decode import AUDIO_RATE
 
 
 def test_resampler_is_continuous_across_chunks():

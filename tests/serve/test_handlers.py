@@ -12,7 +12,7 @@ import pytest
 from dubber.chain.s2st import translate_speech
 from dubber.engines.bundle import Engines
 from dubber.engines.protocols import synthesize_all
-from dubber.engines.types import AUDIO_RATE, TranscribeOptions
+from dubber.engines.types import TranscribeOptions
 from dubber.engines.wire import (
     ASR,
     INFO,
@@ -29,6 +29,7 @@ from dubber.engines.wire import (
     segments_from_json,
     translation_from_json,
 )
+from dubber.media.decode import AUDIO_RATE
 from dubber.serve.server import MAX_BATCH, MAX_HYPOTHESES, BadRequest, DubberModels, bind_models
 from tests.helpers.fake_serving import FakeTriton, StyledBeeps, served_engines
 from tests.helpers.fakes import EchoTranslator, beeps

@@ -20,7 +20,6 @@ from dubber.engines.remote import (
     connect,
 )
 from dubber.engines.types import (
-    AUDIO_RATE,
     Hypothesis,
     Segment,
     TranscribeOptions,
@@ -38,7 +37,7 @@ from dubber.engines.wire import (
     translation_to_json,
 )
 from dubber.errors import DubberError, UsageError
-from dubber.media.decode import write_wav
+from dubber.media.decode import AUDIO_RATE, write_wav
 from dubber.serve.server import MAX_BATCH, DubberModels
 from tests.helpers.fake_serving import RecordingRecognizer, TritonLoopback, served_engines
 from tests.helpers.fakes import EchoTranslator, beeps
