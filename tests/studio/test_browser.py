@@ -152,6 +152,10 @@ def test_the_review_table_is_the_dub_document(studio, page, folder):
     if flagged:  # N goes to the first flagged line and plays from there
         page.find_element("css selector", "body").send_keys("n")
         wait_for(page, f"window.studio.review.active === {flagged[0]}", 10)
+        page.execute_script(
+            "const player = document.getElementById('player');"
+            "player.pause(); player.currentTime = 0; window.studio.review.track();"
+        )  # back to the start for the tests that follow
     rows = page.execute_script("""
         return [...document.querySelectorAll('#lines-table tbody tr')].map(r => ({
           line: Number(r.dataset.line),
