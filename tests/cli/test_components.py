@@ -8,17 +8,18 @@ import pytest
 
 from dubber.measure.marian_builder import build_marian_release
 from dubber.media.decode import read_wav
-from tests.helpers.cli import one_line_error, run_dubber
+from tests.helpers.cli import one_line_error, run_dubber, spawn_dubber
 
 JFK = "asr/jfk_inaugural_1961.wav"
 
 
 def test_help_lists_the_commands_and_version_prints():
-    shown = run_dubber("--help")
+    """The program as it is started (`python -m dubber`, a process of its own)."""
+    shown = spawn_dubber("--help")
     assert shown.returncode == 0
     for command in ("transcribe", "translate", "speak", "models"):
         assert command in shown.stdout
-    assert run_dubber("--version").stdout.startswith("dubber ")
+    assert spawn_dubber("--version").stdout.startswith("dubber ")
 
 
 @pytest.mark.slow
