@@ -94,5 +94,7 @@ def test_ctrl_c_while_the_program_starts(tmp_path):
         code, stderr = interrupt(
             [sys.executable, "-m", "dubber", "models", "list"], after, tmp_path
         )
-        assert code in (0, 130), stderr
+        # 130, or ended by the signal itself (what a shell also reports as 130): the interrupt
+        # can land while the interpreter is still handing over to dubber's own handling
+        assert code in (0, 130, -signal.SIGINT), stderr
         assert "Traceback" not in stderr, stderr
