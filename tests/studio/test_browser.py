@@ -435,24 +435,3 @@ def correlation(a: np.ndarray, b: np.ndarray, start: float, end: float) -> float
 def test_the_screenshots_are_made(shots):
     for name in ("library.png", "review.png", "live.png"):
         assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
-
-
-def test_a_cancelled_dub_says_so_and_leaves_the_file_as_it_was(studio, page, folder):
-    outputs = outputs_for(folder / "news.mp4")
-    before = outputs.media.read_bytes()
-    page.execute_script("window.confirm = () => true")
-    page.execute_script("window.studio.go('library')")
-    wait_for_state(page, "news.mp4", "dubbed", 30)
-    click_in_row(page, "news.mp4", "Dub again")
-    wait_for_state(page, "news.mp4", "dubbing", 60)
-    click_in_row(page, "news.mp4", "Cancel")
-    message = wait_for(
-        page,
-        "document.getElementById('library-message').textContent.includes('cancelled')"
-        " && document.getElementById('library-message').textContent",
-        120,
-        "the cancel",
-    )
-    assert message == "dub of news.mp4 cancelled: the file is as it was"
-    wait_for_state(page, "news.mp4", "dubbed", 10)  # not a red "failed"
-    assert outputs.media.read_bytes() == before
