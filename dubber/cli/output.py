@@ -8,13 +8,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bars
 
 from dubber.outputs import atomic_write_text
-from dubber.store.store import Store
+
+if TYPE_CHECKING:
+    from dubber.store.store import Store
 
 console = Console(stderr=True)
 log = logging.getLogger(__name__)
