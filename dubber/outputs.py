@@ -9,7 +9,9 @@ import contextlib
 import errno
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +69,23 @@ def _disk_message(error: OSError, path: Path) -> str:
 
 
 @contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C that lands inside the block and deliver it when the block ends, so files
+    are created, committed or cleaned up whole. Only the main thread receives Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held and callable(previous):
+            previous(signal.SIGINT, None)
+
+
+@contextlib.contextmanager
 def staged(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
     """Temporary files beside each target (on its own file system); when the block succeeds they
     are flushed to disk and renamed onto their targets together, else all removed, and no target
@@ -74,28 +93,31 @@ def staged(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
     DubberErrors."""
     temps: dict[Path, Path] = {}
     try:
-        for target in map(Path, targets):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(
-                prefix=f".{target.stem[: NAME_MAX // 2]}.", suffix=f".part{target.suffix}",
-                dir=target.parent,
-            )  # fmt: skip
-            os.close(fd)
-            os.chmod(name, 0o666 & ~UMASK)
-            temps[target] = Path(name)
+        with _ctrl_c_held():
+            for target in map(Path, targets):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{target.stem[: NAME_MAX // 2]}.", suffix=f".part{target.suffix}",
+                    dir=target.parent,
+                )  # fmt: skip
+                os.close(fd)
+                temps[target] = Path(name)
+                os.chmod(name, 0o666 & ~UMASK)
         yield dict(temps)
-        for tmp in temps.values():
-            _fsync(tmp)
-        for target, tmp in temps.items():
-            os.replace(tmp, target)
-        for folder in {target.parent for target in temps}:
-            _fsync(folder)
+        with _ctrl_c_held():
+            for tmp in temps.values():
+                _fsync(tmp)
+            for target, tmp in temps.items():
+                os.replace(tmp, target)
+            for folder in {target.parent for target in temps}:
+                _fsync(folder)
     except OSError as error:
         written = next((t for t, tmp in temps.items() if str(tmp) == error.filename), None)
         raise disk_error(error, written or next(iter(temps), Path(error.filename or "."))) from None
     finally:
-        for tmp in temps.values():
-            tmp.unlink(missing_ok=True)
+        with _ctrl_c_held():
+            for tmp in temps.values():
+                tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -122,22 +144,25 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~UMASK)
+    with _ctrl_c_held():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+        os.chmod(tmp, 0o777 & ~UMASK)
     try:
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        with _ctrl_c_held():
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
     except OSError as error:
         raise disk_error(error, target) from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with _ctrl_c_held():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ systems, and files that appear whole or not at all."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from dubber.errors import DubberError, UsageError
-from dubber.outputs import OutputPlan, atomic_path
+from dubber.outputs import OutputPlan, atomic_path, staged
 from tests.helpers.disks import tmpfs
 
 
@@ -85,3 +86,36 @@ def test_an_output_on_another_file_system_is_staged_on_that_one(tmp_path, other_
         tmp.write_text("1\n00:00:00,000 --> 00:00:01,000\nHola\n", encoding="utf-8")
     assert target.read_text(encoding="utf-8").endswith("Hola\n")
     assert [p.name for p in other_disk.iterdir()] == ["news.es.srt"]
+
+
+@pytest.mark.parametrize("moment", ["creating", "committing", "cleaning up"])
+def test_a_ctrl_c_while_files_are_created_committed_or_removed_leaves_all_or_none(
+    tmp_path, monkeypatch, moment
+):
+    """A real SIGINT sent to this process at each critical moment of `staged`: it is delivered
+    once the moment has passed, and the targets are all written or none, with no temporary left."""
+    targets = [tmp_path / f"news.{kind}" for kind in ("mp4", "srt", "vtt")]
+    calls = {"creating": os.chmod, "committing": os.replace, "cleaning up": Path.unlink}
+    real = calls[moment]
+
+    def interrupted_once(*args, **kwargs):
+        if not interrupted_once.sent:
+            interrupted_once.sent = True
+            os.kill(os.getpid(), signal.SIGINT)  # delivered at once to this, the main thread
+        return real(*args, **kwargs)
+
+    interrupted_once.sent = False
+    owner = Path if moment == "cleaning up" else os
+    monkeypatch.setattr(owner, real.__name__, interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        with staged(targets) as temps:
+            for tmp in temps.values():
+                tmp.write_text("whole")
+            if moment == "cleaning up":
+                raise RuntimeError("the work failed")  # the temporaries are removed, not committed
+    assert interrupted_once.sent
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written in ([], sorted(t.name for t in targets)), written
+    assert all(t.read_text() == "whole" for t in targets if t.exists())
+    if moment == "committing":
+        assert all(t.exists() for t in targets)  # the commit that had begun went to its end
