@@ -107,12 +107,11 @@ def test_a_ctrl_c_while_files_are_created_committed_or_removed_leaves_all_or_non
     interrupted_once.sent = False
     owner = Path if moment == "cleaning up" else os
     monkeypatch.setattr(owner, real.__name__, interrupted_once)
-    with pytest.raises(KeyboardInterrupt):
-        with staged(targets) as temps:
-            for tmp in temps.values():
-                tmp.write_text("whole")
-            if moment == "cleaning up":
-                raise RuntimeError("the work failed")  # the temporaries are removed, not committed
+    with pytest.raises(KeyboardInterrupt), staged(targets) as temps:
+        for tmp in temps.values():
+            tmp.write_text("whole")
+        if moment == "cleaning up":
+            raise RuntimeError("the work failed")  # the temporaries are removed, not committed
     assert interrupted_once.sent
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written in ([], sorted(t.name for t in targets)), written
