@@ -74,3 +74,9 @@ def llm_translator(dubber_home: Path):
     from tests.helpers.models import RUNTIME
 
     return load_translator(Store(), "llm", "en", "es", RUNTIME)
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where fake voices keep their speaking-rate calibration, one per test module."""
+    return tmp_path_factory.mktemp("calibration")

@@ -64,22 +64,15 @@ class Option:
         return described
 
 
-MAX_RATE = Option(
-    name="max_rate",
-    default=FitRules.max_rate,
-    help="Cap on the voice's own speed-up.",
-    low=1.0,
-    high=2.0,
-    step=0.05,
-)
-MAX_STRETCH = Option(
-    name="max_stretch",
-    default=FitRules.max_stretch,
-    help="Cap on pitch-preserving time-stretch.",
-    low=1.0,
-    high=2.0,
-    step=0.05,
-)
+def _speed_cap(name: str, help: str) -> Option:
+    """A cap on how much faster than its natural pace speech may be made to fit (1 to 2)."""
+    return Option(
+        name=name, default=getattr(FitRules, name), help=help, low=1.0, high=2.0, step=0.05
+    )
+
+
+MAX_RATE = _speed_cap("max_rate", "Cap on the voice's own speed-up.")
+MAX_STRETCH = _speed_cap("max_stretch", "Cap on pitch-preserving time-stretch.")
 DUCK_DB = Option(
     name="duck_db",
     default=MixRules.duck_db,

@@ -118,9 +118,7 @@ class LiveSession:
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._source: AudioSource | None = None
-        self.clock = clock or StreamClock()
-        self.queues = StageQueues(self.clock, self.config.queue_size, self.waits)
-        self._endpointer = Endpointer(self.config, self._vad)
+        self._begin(clock or StreamClock())
         self._free_at = 0.0  # input time when the speech already placed finishes playing
 
     def warm_up(self) -> None:
@@ -140,9 +138,7 @@ class LiveSession:
         """Listen to `source` until it ends (or `stop()`), played `speed` times faster than real
         time on the default clock; the lines heard, in order."""
         self._source = source
-        self.clock = self._given_clock or StreamClock(speed)
-        self.queues = StageQueues(self.clock, self.config.queue_size, self.waits)
-        self._endpointer = Endpointer(self.config, self._vad)  # each run starts from silence
+        self._begin(self._given_clock or StreamClock(speed))
         stages: list[tuple[str, Callable[[], None]]] = [
             ("capture", self._capture),
             ("vad", self._endpoint),
@@ -156,6 +152,12 @@ class LiveSession:
         if self._errors:
             raise self._errors[0]
         return self.lines
+
+    def _begin(self, clock: StreamClock) -> None:
+        """Fresh queues and endpointer on `clock`: each run starts from silence."""
+        self.clock = clock
+        self.queues = StageQueues(clock, self.config.queue_size, self.waits)
+        self._endpointer = Endpointer(self.config, self._vad)
 
     def stop(self) -> None:
         """Stop listening; lines already heard are still translated and spoken."""

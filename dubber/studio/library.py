@@ -4,6 +4,7 @@ or outdated (its dub document was edited, or the input replaced, after the dub w
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass
 from enum import Enum
@@ -62,10 +63,20 @@ def edited_since_dub(media: Path) -> bool:
     dubbed_at = outputs.media.stat().st_mtime
     if media.stat().st_mtime > dubbed_at:
         return False
-    with contextlib.suppress(DubberError):  # an unreadable one is judged by its time alone
-        if DubDocument.load(outputs.document).edited:
-            return True
-    return outputs.document.stat().st_mtime > dubbed_at + EDIT_SLACK_S
+    written = outputs.document.stat()
+    if _holds_edits(str(outputs.document), written.st_mtime_ns, written.st_size):
+        return True
+    return written.st_mtime > dubbed_at + EDIT_SLACK_S
+
+
+@functools.lru_cache(maxsize=1024)
+def _holds_edits(document: str, mtime_ns: int, size: int) -> bool:
+    """Whether the dub document records edits its dub does not speak; read once per version
+    of the file (its time and size are the key), as the library is listed often. An unreadable
+    one holds none: it is judged by its time alone."""
+    with contextlib.suppress(DubberError):
+        return DubDocument.load(Path(document)).edited
+    return False
 
 
 def is_media_name(name: str) -> bool:

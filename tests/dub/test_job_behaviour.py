@@ -91,11 +91,6 @@ def leftovers(folder: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def calibration(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("calibration")
-
-
-@pytest.fixture(scope="module")
 def engines(calibration) -> Engines:
     """Engines for the shared dub of the video (their calls are its calls)."""
     return fake_engines(calibration, SCRIPT)

@@ -72,11 +72,6 @@ def simulated(engines: Engines, config: LiveConfig | None = None, **parts: Any) 
 
 
 @pytest.fixture(scope="module")
-def calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("calibration")
-
-
-@pytest.fixture(scope="module")
 def make_engines(calibration: Path, simulation: SimulatedTime) -> MakeEngines:
     """Fake engines hearing `tape`, each call of a stage costing `costs[stage]` seconds."""
 

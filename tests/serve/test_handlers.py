@@ -39,11 +39,6 @@ SPANS = [(0.3, 1.5), (2.0, 3.4), (4.0, 4.9)]
 SENTENCES = ["Good morning.", "Where is the station?", "It is late."]
 
 
-@pytest.fixture(scope="module")
-def calibration(tmp_path_factory):
-    return tmp_path_factory.mktemp("calibration")
-
-
 @pytest.fixture
 def engines(calibration) -> Engines:
     return served_engines(calibration, SCRIPT)

@@ -83,11 +83,6 @@ def test_decoding_options_survive_the_wire_and_unknown_ones_are_refused():
 # -- remote engines through the loopback ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def calibration(tmp_path_factory):
-    return tmp_path_factory.mktemp("calibration")
-
-
 @pytest.fixture
 def served(calibration) -> Engines:
     return served_engines(calibration, SCRIPT)

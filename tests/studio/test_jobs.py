@@ -34,11 +34,6 @@ STAGES = list(STAGE_SPANS)
 MARGIN_S = 0.3  # around a line, where the ducking of the background ramps
 
 
-@pytest.fixture(scope="module")
-def calibration(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("calibration")
-
-
 @pytest.fixture
 def folder(tmp_path) -> Path:
     served = tmp_path / "served"

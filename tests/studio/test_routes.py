@@ -21,11 +21,6 @@ SCRIPT = ("Good evening.", "The river rose two metres overnight.", "Roads are cl
 SPANS = [(0.4, 1.4), (2.0, 4.0), (4.6, 5.8)]
 
 
-@pytest.fixture(scope="module")
-def calibration(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("calibration")
-
-
 @pytest.fixture
 def folder(tmp_path) -> Path:
     served = tmp_path / "served"
