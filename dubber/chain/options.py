@@ -94,8 +94,8 @@ MATCH_VOICE_TO_PITCH = Option(
 )
 NBEST = Option(
     name="nbest",
-    default=4,
-    help="Translation candidates to choose from by length.",
+    default=2,
+    help="Translation candidates to choose from by length (the LLM's from a beam that wide).",
     low=1,
     high=16,
 )

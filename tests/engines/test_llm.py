@@ -77,7 +77,7 @@ def test_every_text_of_a_call_goes_to_the_decoder_in_one_call_with_the_shared_pr
     texts = [SOURCE, "", "The museum opens at 9.", SOURCE]
     results = llm.translate(texts)
     (call,) = llm.decoder.calls
-    assert len(call) == 3  # the blank text is not decoded
+    assert len(call) == 2  # the blank text is not decoded, a repeated one once
     assert len({request.static for request in call}) == 1
     assert all(r.turn.endswith("assistant\n") and r.beam == 1 for r in call)
     assert [r.text for r in results] == [SPANISH, "", museum, SPANISH]
@@ -99,7 +99,7 @@ def test_nbest_asks_a_beam_and_keeps_distinct_acceptable_candidates_best_first()
     ]
     llm = translator(lambda request: candidates)
     (result,) = llm.translate([SOURCE], num_hypotheses=3)
-    assert llm.decoder.calls[0][0].beam == llm.config.beam_size
+    assert llm.decoder.calls[0][0].beam == max(llm.config.beam_size, 3)
     assert [h.text for h in result.hypotheses] == [SPANISH, candidates[2].text]
 
 
@@ -125,6 +125,16 @@ def test_a_line_over_its_syllable_target_is_asked_once_for_shorter_versions():
     assert rewrite.beam == llm.config.beam_size and SPANISH in rewrite.turn and "12" in rewrite.turn
     assert result.text == short and syllables(short) < syllables(SPANISH)
     assert rejection(SOURCE, short, shortest=SHORTEST_REWRITE) is None
+
+
+def test_a_text_decoded_before_is_not_decoded_again():
+    llm = translator(lambda request: [Candidate(SPANISH, -0.5)])
+    llm.translate([SOURCE])
+    again, _ = llm.translate([SOURCE, "The museum opens at 9."])
+    assert len(llm.decoder.calls) == 2 and len(llm.decoder.calls[1]) == 1
+    assert again.text == SPANISH
+    llm.translate([SOURCE], num_hypotheses=2)  # another beam is another request
+    assert len(llm.decoder.calls) == 3
 
 
 def test_a_line_within_its_target_is_not_asked_again():

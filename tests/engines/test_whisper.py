@@ -8,9 +8,10 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from dubber.engines.language import CHECK_CONFIDENCE
 from dubber.engines.whisper import WhisperConfig, WhisperRecognizer, split_at_quiet_moments
 from dubber.measure.scores import word_error_rate
-from dubber.media.decode import decode_audio
+from dubber.media.decode import AUDIO_RATE, decode_audio
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 from tests.helpers.models import recognizer as recognizer_of
@@ -60,6 +61,19 @@ def test_multilingual_model_detects_spanish(shared_data):
     _, info = recognizer_of("whisper-base").transcribe(spanish)
     assert info.language == "es"
     assert info.language_probability > 0.5
+
+
+def test_the_spoken_language_is_told_on_the_clip_itself(shared_data):
+    """Detection runs on the clip's own length, not a padded 30 s window: every shared English
+    clip reads as English and every Spanish one as Spanish, surely enough to be refused."""
+    base = recognizer_of("whisper-base")
+    for language in ("asr", "es"):
+        for clip in sorted((shared_data / language).glob("*.wav")):
+            found, probability = base.detect_language(decode_audio(clip))
+            expected = "en" if language == "asr" else "es"
+            assert found == expected, clip.name
+            assert language == "asr" or probability >= CHECK_CONFIDENCE, (clip.name, probability)
+    assert base.detect_language(np.zeros(AUDIO_RATE // 4, np.float32))[0]  # a quarter second
 
 
 def test_long_audio_is_decoded_in_blocks_cut_at_pauses(recognizer, shared_data):

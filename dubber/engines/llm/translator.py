@@ -16,6 +16,7 @@ for in the translation prompt itself); the acceptable shorter rewrites lead its 
 from __future__ import annotations
 
 import logging
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,13 +37,15 @@ from dubber.text import syllables
 
 logger = logging.getLogger(__name__)
 
+MEMORY_REQUESTS = 4096  # decoded requests kept (a few MB of text), the oldest dropped first
+
 
 @dataclass(frozen=True, kw_only=True)
 class LLMConfig:
     """Decoding options: `beam_size` for n-best and the shorter rewrites; generation stops at
     `max_length_ratio` x the source's tokens + `max_length_extra` (at most `max_length_cap`)."""
 
-    beam_size: int = 4
+    beam_size: int = 2
     max_length_ratio: float = 2.5
     max_length_extra: int = 16
     max_length_cap: int = 384
@@ -74,6 +77,8 @@ class LLMTranslator:
         self.source_language = source_language
         self.target_language = target_language
         self._translate, self._shorten = prompts(source_language, target_language)
+        self._memory: dict[Request, list[Candidate]] = {}
+        self._memory_lock = threading.Lock()
 
     @property
     def runtime(self) -> str:
@@ -199,7 +204,21 @@ class LLMTranslator:
             )
             for entry, text in zip(fields, lengths_of, strict=True)
         ]
-        return self.decoder.generate(requests)
+        return self._decoded(requests)
+
+    def _decoded(self, requests: list[Request]) -> list[list[Candidate]]:
+        """The decoder's candidates for `requests`, those decoded before taken from memory:
+        the shorter-rewrite pass asks again for the translations it starts from, and a re-dub
+        asks again for the lines it did not change."""
+        with self._memory_lock:
+            known = {r: self._memory[r] for r in requests if r in self._memory}
+        todo = list(dict.fromkeys(r for r in requests if r not in known))
+        decoded = dict(zip(todo, self.decoder.generate(todo), strict=True))
+        with self._memory_lock:
+            self._memory.update(decoded)
+            while len(self._memory) > MEMORY_REQUESTS:
+                del self._memory[next(iter(self._memory))]  # the oldest first
+        return [known[r] if r in known else decoded[r] for r in requests]
 
     def count_tokens(self, text: str) -> int:
         """How many model tokens `text` is."""
