@@ -34,7 +34,7 @@ from dubber.dub.work import WorkFolder
 from dubber.engines.bundle import Engines
 from dubber.errors import UsageError
 from dubber.inputs import read_text
-from dubber.media.decode import decode_audio
+from dubber.media.decode import AUDIO_RATE, MappedAudio
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
 from dubber.media.mux import SubtitleTrack, mux_dub
 from dubber.media.probe import MediaInfo
@@ -190,10 +190,12 @@ class DubJob:
             log.info("resuming: recognition starts again; speech already made is reused")
         return None
 
-    def _audio(self) -> np.ndarray:
+    def _audio(self) -> MappedAudio:
         """The input's audio, checked to be in the source language."""
-        audio = decode_audio(self.media.path)
-        self.engines.check_language(audio, str(self.media.path), self.options.source_language)
+        audio = MappedAudio(self.media.path, self.work.path / "audio.f32")
+        self.engines.check_language(
+            audio.samples, str(self.media.path), self.options.source_language
+        )
         return audio
 
     def _spoken(self, lines: Iterable[Line]) -> DubDocument:
@@ -209,7 +211,7 @@ class DubJob:
         self.work.save_document(document)
         return document
 
-    def _recognise_and_translate(self, audio: np.ndarray) -> Iterator[Line]:
+    def _recognise_and_translate(self, audio: MappedAudio) -> Iterator[Line]:
         """Recognition in a thread feeding lines to translation here, batch by batch; the thread
         is stopped and joined before this returns, however it ends."""
         handoff: queue.Queue = queue.Queue(maxsize=4 * TRANSLATION_BATCH)
@@ -219,7 +221,7 @@ class DubJob:
         def recognise() -> None:
             started = time.perf_counter()
             try:
-                for line in self._lines(audio):
+                for line in self._lines(audio.samples):
                     while not stop.is_set():
                         try:
                             handoff.put(line, timeout=0.1)
@@ -243,8 +245,9 @@ class DubJob:
         if failure:
             raise failure[0]
 
-    def _translate_batches(self, handoff: queue.Queue, audio: np.ndarray) -> Iterator[Line]:
-        """Translate what recognition hands over, a batch at a time."""
+    def _translate_batches(self, handoff: queue.Queue, audio: MappedAudio) -> Iterator[Line]:
+        """Translate what recognition hands over, a batch at a time; the audio before a
+        translated batch is let go."""
         done, count = False, 0
         while not done:
             batch = [handoff.get()]
@@ -254,7 +257,8 @@ class DubJob:
                 batch.pop()
                 done = True
             if batch:
-                translate_together([Recognised(self, batch, audio)])
+                translate_together([Recognised(self, batch, audio.samples)])
+                audio.release(round(batch[-1].end * AUDIO_RATE))
                 count += len(batch)
                 self.progress(Stage.translate, count, None)
                 yield from batch
@@ -265,7 +269,7 @@ class DubJob:
         if (given := self._given_document()) is not None:
             self.report.document, self._prepared = given, True
             return None
-        audio = self._audio()
+        audio = self._audio().samples
         started = time.perf_counter()
         lines = list(self._lines(audio))
         self.report.add_time(Stage.recognise, time.perf_counter() - started)

@@ -3,12 +3,14 @@ files."""
 
 from __future__ import annotations
 
+import mmap
+import os
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from dubber.errors import UsageError
+from dubber.errors import DubberError, UsageError
 from dubber.media.ffmpeg import last_line, pcm_input_arguments, run, run_ffmpeg
 from dubber.media.probe import check_input_file
 from dubber.outputs import atomic_path
@@ -21,19 +23,53 @@ def decode_audio(path: Path, sample_rate: int = AUDIO_RATE, channels: int = 1) -
 
     Mono gives shape (samples,); more channels give (samples, channels).
     """
-    path = check_input_file(path)
-    arguments = ["-i", str(path), "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le"]
-    arguments += ["-ac", str(channels), "-ar", str(sample_rate), "pipe:"]
-    done = run("ffmpeg", arguments)
-    if done.returncode != 0:
-        reason = last_line(done.stderr)
-        if "matches no streams" in reason:
-            raise UsageError(f"{path} has no audio stream")
-        raise UsageError(f"cannot decode audio from {path}: {reason.removeprefix(f'{path}: ')}")
-    samples = np.frombuffer(done.stdout, dtype=np.float32)
+    samples = np.frombuffer(_decode(path, "pipe:", sample_rate, channels), dtype=np.float32)
     if samples.size == 0:
         raise UsageError(f"{path} holds no decodable audio")
     return samples.copy() if channels == 1 else samples.reshape(-1, channels).copy()
+
+
+class MappedAudio:
+    """An input's 16 kHz mono audio decoded once into a raw float32 file and read through a
+    memory map: the pages read stay in memory only until `release`, so a long input costs no
+    more memory than a short one. The file is removed as soon as it is mapped (nothing is left
+    behind however the process ends; its space returns when the map goes)."""
+
+    def __init__(self, path: Path, raw: Path) -> None:
+        try:
+            _decode(path, str(raw), AUDIO_RATE, 1)
+            with open(raw, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < 4:
+                    raise UsageError(f"{path} holds no decodable audio")
+                self._map = mmap.mmap(handle.fileno(), size // 4 * 4, access=mmap.ACCESS_READ)
+        finally:
+            raw.unlink(missing_ok=True)
+        self.samples = np.frombuffer(self._map, dtype="<f4")
+
+    def release(self, end: int) -> None:
+        """Let go of the memory holding samples before `end` (read again from the file if
+        they are needed after all)."""
+        length = min(end * 4, len(self._map)) // mmap.PAGESIZE * mmap.PAGESIZE
+        if length > 0 and hasattr(self._map, "madvise"):
+            self._map.madvise(mmap.MADV_DONTNEED, 0, length)
+
+
+def _decode(path: Path, output: str, sample_rate: int, channels: int) -> bytes:
+    """Decode the first audio stream of `path` as raw float32 into `output` (a file, or
+    "pipe:" for the bytes returned); unreadable input is a one-line UsageError."""
+    path = check_input_file(path)
+    arguments = ["-i", str(path), "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le"]
+    arguments += ["-ac", str(channels), "-ar", str(sample_rate), "-y", output]
+    done = run("ffmpeg", arguments)
+    if done.returncode != 0:
+        reason = last_line(done.stderr)
+        if b"matches no streams" in done.stderr:  # not the last line in newer FFmpeg
+            raise UsageError(f"{path} has no audio stream")
+        if "No space left on device" in reason:
+            raise DubberError(f"no space left on {Path(output).parent}: free some room")
+        raise UsageError(f"cannot decode audio from {path}: {reason.removeprefix(f'{path}: ')}")
+    return done.stdout
 
 
 def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:

@@ -1,0 +1,71 @@
+"""Decoding an input's audio: in memory, or mapped from a raw file so long inputs stay cheap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dubber.errors import UsageError
+from dubber.media.decode import MappedAudio, decode_audio, write_wav
+from tests.helpers.media import make_video
+
+RATE = 16000
+
+
+def resident_kb(samples: np.ndarray) -> int:
+    """Resident memory (kB) of the mapping that holds `samples`, from /proc/self/smaps."""
+    address = samples.__array_interface__["data"][0]
+    inside, total = False, 0
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and all(c in "0123456789abcdef-" for c in head):
+            begin, end = (int(x, 16) for x in head.split("-"))
+            inside = begin <= address < end
+        elif inside and head == "Rss:":
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.fixture
+def noise_wav(tmp_path) -> tuple[Path, np.ndarray]:
+    samples = np.random.default_rng(0).uniform(-0.5, 0.5, 60 * RATE).astype(np.float32)
+    path = tmp_path / "noise.wav"
+    write_wav(path, samples, RATE)
+    return path, decode_audio(path)
+
+
+def test_mapped_audio_holds_the_same_samples_and_leaves_no_file(noise_wav, tmp_path):
+    path, decoded = noise_wav
+    raw = tmp_path / "work" / "audio.f32"
+    raw.parent.mkdir()
+    audio = MappedAudio(path, raw)
+    assert np.array_equal(audio.samples, decoded)
+    assert not raw.exists()
+    with pytest.raises(ValueError):
+        audio.samples[0] = 1.0  # the input's audio cannot be changed through the map
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
+def test_released_audio_leaves_memory_and_reads_back_the_same(noise_wav, tmp_path):
+    path, decoded = noise_wav
+    audio = MappedAudio(path, tmp_path / "audio.f32")
+    assert float(np.abs(audio.samples).sum()) > 0  # every page read
+    before = resident_kb(audio.samples)
+    audio.release(50 * RATE)
+    after = resident_kb(audio.samples)
+    assert before >= 60 * RATE * 4 // 1024 * 0.9
+    assert after <= before * 0.3
+    assert np.array_equal(audio.samples[: 50 * RATE], decoded[: 50 * RATE])
+
+
+def test_a_file_with_no_audio_or_no_samples_is_a_usage_error(tmp_path):
+    silent_video = make_video(None, tmp_path / "picture.mp4", seconds=1)
+    with pytest.raises(UsageError, match="has no audio stream"):
+        MappedAudio(silent_video, tmp_path / "a.f32")
+    empty = tmp_path / "empty.wav"
+    write_wav(empty, np.zeros(0, np.float32), RATE)
+    with pytest.raises(UsageError, match="holds no decodable audio"):
+        MappedAudio(empty, tmp_path / "b.f32")
+    assert not list(tmp_path.glob("*.f32"))
