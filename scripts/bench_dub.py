@@ -5,7 +5,9 @@ its sound track either (`--speech call`) the recording ../shared/data/longform, 
 77 s, or (`--speech read`) a newscast that never repeats: the English Piper voice reading
 ../shared/data/mt/test.en over a music bed. Dubs it in this process and prints the real-time
 factor of the whole job and of each stage (stages overlap, so they add up to more than the whole),
-and the peak memory (RSS) of this process; ffmpeg streams the mix with a small, fixed footprint.
+and the memory (RSS) of this process: its peak, and its median over the first and the last
+quarter of the dub (sampled every second: a dub whose memory is flat has the two alike); ffmpeg
+streams the mix with a small, fixed footprint.
 
 Usage: python scripts/bench_dub.py [--minutes 10] [--speech call|read] [--voice ID] [--engine E]
                                    [--threads 2] [--nbest N]
@@ -18,6 +20,8 @@ import argparse
 import json
 import multiprocessing
 import resource
+import statistics
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -70,6 +74,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class RssSampler:
+    """This process's resident memory (MB), read from /proc every `period` s in a thread."""
+
+    def __init__(self, period: float = 1.0) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(period,), daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self, period: float) -> None:
+        while not self._stop.wait(period):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    self.samples.append(int(line.split()[1]) / 1024)
+
+    def quarters(self) -> tuple[float, float]:
+        """Median RSS over the first and over the last quarter of the samples."""
+        quarter = max(len(self.samples) // 4, 1)
+        first, last = self.samples[:quarter], self.samples[-quarter:]
+        return statistics.median(first or [0]), statistics.median(last or [0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -98,7 +131,9 @@ def main() -> None:
     work_root = args.work / f"work-{time.time_ns()}"
     options = DubOptions() if args.nbest is None else DubOptions(nbest=args.nbest)
     job = DubJob(engines, options, probe(media), outputs, work_root, lambda *_: None)
-    report = job.run()
+    with RssSampler() as rss:
+        report = job.run()
+    first_quarter, last_quarter = rss.quarters()
     total, duration = report.wall_seconds, report.document.duration
     result = {
         "input_s": round(duration, 1),
@@ -112,6 +147,8 @@ def main() -> None:
         "lines": len(report.document.lines),
         "not_fit": report.count(FitOutcome.overflow),
         "peak_rss_mb": round(peak_rss_mb()),
+        "rss_first_quarter_mb": round(first_quarter),
+        "rss_last_quarter_mb": round(last_quarter),
     }
     print(json.dumps(result))
 

@@ -31,6 +31,10 @@ from dubber.settings import RuntimeOptions
 from dubber.store.openvino_ir import IR_FILES
 
 CACHE_BLOCK = 32  # tokens per KV-cache block on the CPU (a multiple of any smaller block size)
+# KV-cache blocks per sequence decoded at once: 8 x 32 tokens (about 14 KB a token) hold a line's
+# turn and its translation; 256 blocks for dub's 32 sequences is 115 MB, and 640 was 190 MB
+# more for no speed (BENCHMARKS.md).
+BLOCKS_PER_SEQUENCE = 8
 
 
 class OpenVINODecoder:
@@ -44,7 +48,6 @@ class OpenVINODecoder:
         runtime: RuntimeOptions | None = None,
         *,
         max_sequences: int = 32,
-        cache_blocks: int = 640,
     ) -> None:
         model_dir = Path(model_dir)
         runtime = runtime or RuntimeOptions()
@@ -57,8 +60,8 @@ class OpenVINODecoder:
         scheduler = openvino_genai.SchedulerConfig()
         scheduler.enable_prefix_caching = True
         scheduler.max_num_seqs = max_sequences
-        scheduler.cache_size = 0  # sized by blocks instead: 640 x 32 tokens, about 300 MB
-        scheduler.num_kv_blocks = cache_blocks
+        scheduler.cache_size = 0  # sized by blocks instead
+        scheduler.num_kv_blocks = BLOCKS_PER_SEQUENCE * max_sequences
         scheduler.dynamic_split_fuse = True
         scheduler.max_num_batched_tokens = 128  # tokens a step: 64-256 gave the same speed
         self._pipeline = openvino_genai.ContinuousBatchingPipeline(
