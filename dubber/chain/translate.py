@@ -9,6 +9,8 @@ from dubber.chain.line import Line
 from dubber.engines.protocols import Translator
 from dubber.engines.types import Hypothesis
 
+FALLBACK = "fallback"  # the flag of a line the fallback translator translated
+
 
 def translate_lines(
     lines: Sequence[Line],
@@ -41,6 +43,10 @@ def translate_lines(
             line.hypotheses += [h for h in new if h.text not in known]
         if len(line.hypotheses) == 1:
             line.translation = line.hypotheses[0].text
+        if result.fallback and max_syllables is None:
+            line.flags[FALLBACK] = (
+                f"the {translator.name} output was unusable: {result.fallback} translated it"
+            )
 
 
 def shorten_lines(

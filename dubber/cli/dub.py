@@ -187,7 +187,7 @@ def print_line_notes(name: str, line: Line) -> None:
     where = escape(f"{name} line {line.index} ({line.start:.1f}-{line.end:.1f} s)")
     if line.fit is FitOutcome.overflow:
         console.print(f"[yellow]not fit[/] {where}: cut short: {escape(line.translation or '')}")
-    for kind in ("untranslated", "unsure"):
+    for kind in ("fallback", "untranslated", "unsure"):
         if kind in line.flags:
             console.print(f"[yellow]check[/] {where}: {kind}: {escape(line.flags[kind])}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -91,6 +92,8 @@ def run_studio(
             f" {app.library.root}",
             highlight=False,
         )
+    if logging.getLogger().getEffectiveLevel() <= logging.WARNING:  # not --quiet
+        logging.getLogger("dubber.studio.jobs").setLevel(logging.INFO)  # each dub's end
     address = url_of(host, bound, app.token, fragment)
     console.print(f"dubber studio: {address} (Ctrl-C stops)", highlight=False, soft_wrap=True)
     try:

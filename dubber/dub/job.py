@@ -30,13 +30,14 @@ from dubber.chain.translate import shorten_lines, translate_lines
 from dubber.dub.document import DubDocument
 from dubber.dub.flags import flag_lines
 from dubber.dub.outputs import OutputPaths
-from dubber.dub.work import WorkFolder
+from dubber.dub.work import LastMix, WorkFolder
 from dubber.engines.bundle import Engines
 from dubber.errors import UsageError
 from dubber.inputs import read_text
 from dubber.media.decode import AUDIO_RATE, MappedAudio
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
-from dubber.media.mux import SubtitleTrack, mux_dub
+from dubber.media.mux import MIX_RATE, SubtitleTrack, mux_dub
+from dubber.media.patch import AAC_FRAME, can_patch, changed_frames, changed_spans, patch_dub
 from dubber.media.probe import MediaInfo
 from dubber.media.subtitles import format_srt, format_vtt, parse_srt
 from dubber.outputs import staged
@@ -44,6 +45,8 @@ from dubber.outputs import staged
 log = logging.getLogger(__name__)
 
 TRANSLATION_BATCH = 16
+PATCH_MARGIN_S = 0.5  # around a change of the voice or the ducking: splices fall in the same sound
+PATCH_AT_MOST = 0.5  # of the file's length; a re-dub that changes more is mixed whole
 _DONE = object()
 
 
@@ -91,6 +94,7 @@ class DubReport:
     synthesized: int = 0
     reused: int = 0
     wall_seconds: float = 0.0
+    remixed: float = 0.0  # seconds of the dub track mixed and encoded (all, unless patched)
 
     @property
     def real_time_factor(self) -> float:
@@ -332,6 +336,7 @@ class DubJob:
         gain_path = self.work.path / "gain.f32"
         gain = write_gain(gain_path, duck_gain(regions, document.duration, opts.mix))
         cues = document.subtitles()
+        last, frames = self._patch_plan(voice, gain)
         self.progress(Stage.mix, 1, 2)
         with staged(outputs.all()) as temps:
             for name, path in outputs.subtitles.items():
@@ -343,17 +348,47 @@ class DubJob:
                 for lang in (opts.target_language, opts.source_language)
                 if cues[lang]
             ]
-            mux_dub(
-                self.media, voice, gain, temps[outputs.media], opts.target_language, tracks,
-                keep_original_audio=opts.keep_original_audio,
-                source_language=opts.source_language,
-            )  # fmt: skip
+            kept = {"keep_original_audio": opts.keep_original_audio}
+            kept["source_language"] = opts.source_language
+            if last is not None:
+                patch_dub(
+                    self.media, outputs.media, voice, gain, last.gain_db, frames,
+                    temps[outputs.media], opts.target_language, tracks, self.work.path, **kept,
+                )  # fmt: skip
+                gain_db = last.gain_db
+                self.report.remixed = sum(len(f) for f in frames) * AAC_FRAME / MIX_RATE
+            else:
+                gain_db = mux_dub(
+                    self.media, voice, gain, temps[outputs.media], opts.target_language, tracks,
+                    **kept,
+                )  # fmt: skip
+                self.report.remixed = document.duration
             document.spoken_edits = len(document.history)  # this dub speaks every edit so far
             flag_lines(document.lines, opts.target_language)
             temps[outputs.document].write_text(document.to_json(), encoding="utf-8")
-        for scratch in (voice.path, gain.path):
-            scratch.unlink(missing_ok=True)
+        self.work.keep_mix(voice, gain, gain_db, outputs.media, opts.keep_original_audio)
         self.progress(Stage.mix, 2, 2)
+
+    def _patch_plan(self, voice: RawAudio, gain: RawAudio) -> tuple[LastMix | None, list[range]]:
+        """The last mix and the frames of the dub track a re-dub must encode again, when the
+        output is still the file the last dub from this work folder wrote and patching it is
+        worth it; else (None, []): the dub is mixed and muxed whole."""
+        outputs, keep = self.report.outputs, self.options.keep_original_audio
+        last = self.work.last_mix(outputs.media)
+        if (
+            last is None
+            or last.keep_original_audio != keep
+            or not can_patch(outputs.media, self.media)
+        ):
+            return None, []
+        spans = changed_spans(last.voice, voice) + changed_spans(last.gain, gain)
+        padded = [(start - PATCH_MARGIN_S, end + PATCH_MARGIN_S) for start, end in spans]
+        frames = changed_frames(padded, self.media.duration)
+        seconds = sum(len(f) for f in frames) * AAC_FRAME / MIX_RATE
+        if seconds > PATCH_AT_MOST * self.media.duration:
+            return None, []
+        log.info("re-dub: %.1f of %.1f s of the dub track change", seconds, self.media.duration)
+        return last, frames
 
 
 @dataclass

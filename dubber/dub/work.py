@@ -4,18 +4,32 @@ that an interrupted dub resumes and a post-edit re-speaks only what changed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dubber.dub.document import DubDocument
 from dubber.errors import DubberError
+from dubber.media.mix import GAIN_RATE, RawAudio
 from dubber.outputs import atomic_path
 
 log = logging.getLogger(__name__)
 
 STEM_CHARS = 40  # of the input's name in the folder's name: file systems cap names at 255 bytes
+
+
+@dataclass(frozen=True)
+class LastMix:
+    """What the last dub made from this folder wrote: its voice track and ducking gain (kept
+    raw) and the loudness gain (dB) its mix was given; a re-dub patches what changed."""
+
+    voice: RawAudio
+    gain: RawAudio
+    gain_db: float
+    keep_original_audio: bool  # the output holds the original's track too
 
 
 class WorkFolder:
@@ -68,3 +82,34 @@ class WorkFolder:
         """Store a clip atomically."""
         with atomic_path(self._clip(key)) as tmp, open(tmp, "wb") as handle:
             np.save(handle, samples.astype(np.float32))
+
+    def keep_mix(
+        self, voice: RawAudio, gain: RawAudio, gain_db: float, output: Path, keep_original: bool
+    ) -> None:
+        """Keep the voice track and gain a dub just mixed into `output` (now in place), for a
+        re-dub that changes only some lines."""
+        kept = self.path / "last-voice.f32", self.path / "last-gain.f32"
+        voice.path.replace(kept[0])
+        gain.path.replace(kept[1])
+        written = output.stat()
+        record = {"output": str(output.resolve()), "size": written.st_size}
+        record |= {"mtime_ns": written.st_mtime_ns, "gain_db": gain_db}
+        record |= {"voice_rate": voice.sample_rate, "keep_original_audio": keep_original}
+        with atomic_path(self.path / "last-mix.json") as tmp:
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+
+    def last_mix(self, output: Path) -> LastMix | None:
+        """What the last dub mixed, if `output` is still the file it wrote (else None)."""
+        try:
+            record = json.loads((self.path / "last-mix.json").read_text(encoding="utf-8"))
+            written = output.stat()
+            same = record["output"] == str(output.resolve()) and record["size"] == written.st_size
+            if not same or record["mtime_ns"] != written.st_mtime_ns:
+                return None
+            voice = RawAudio(self.path / "last-voice.f32", int(record["voice_rate"]))
+            gain = RawAudio(self.path / "last-gain.f32", GAIN_RATE)
+            if not (voice.path.is_file() and gain.path.is_file()):
+                return None
+            return LastMix(voice, gain, float(record["gain_db"]), record["keep_original_audio"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

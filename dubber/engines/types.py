@@ -61,6 +61,7 @@ class Translation:
 
     source: str
     hypotheses: tuple[Hypothesis, ...]
+    fallback: str | None = None  # the translator that stood in: the main one's was unusable
 
     @property
     def text(self) -> str:

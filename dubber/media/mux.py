@@ -26,7 +26,7 @@ MIX_RATE = 48000
 AUDIO_KBPS_PER_CHANNEL = 96
 
 
-def _mix_graph(channels: int) -> str:
+def mix_graph(channels: int) -> str:
     """ffmpeg filters: original x gain + voice, at MIX_RATE, in the original's channel layout."""
     layout = "stereo" if channels == 2 else "mono"
     spread = f"pan={layout}|" + "|".join(f"c{i}=c0" for i in range(channels))
@@ -39,10 +39,12 @@ def _mix_graph(channels: int) -> str:
     )
 
 
-def _mix_inputs(source: Path, voice: RawAudio, gain: RawAudio) -> list[str]:
-    raw = ["-f", "f32le", "-ac", "1"]
+def mix_inputs(source: Path, voice: RawAudio, gain: RawAudio, start: float = 0.0) -> list[str]:
+    """ffmpeg inputs 0-2 of the mix (the original, the voice, the gain), from `start` seconds."""
+    seek = ["-ss", f"{start:.6f}"] if start else []
+    raw = [*seek, "-f", "f32le", "-ac", "1"]
     return [
-        "-i", str(source),
+        *seek, "-i", str(source),
         *raw, "-ar", str(voice.sample_rate), "-i", str(voice.path),
         *raw, "-ar", str(gain.sample_rate), "-i", str(gain.path),
     ]  # fmt: skip
@@ -64,8 +66,8 @@ class Loudness:
 
 def measure_loudness(source: Path, voice: RawAudio, gain: RawAudio, channels: int) -> Loudness:
     """Measure the mix with ffmpeg's EBU R128 meter (a first pass that writes nothing)."""
-    graph = f"{_mix_graph(channels)};[mix]ebur128=framelog=verbose:peak=sample[out]"
-    arguments = [*_mix_inputs(source, voice, gain), "-filter_complex", graph,
+    graph = f"{mix_graph(channels)};[mix]ebur128=framelog=verbose:peak=sample[out]"
+    arguments = [*mix_inputs(source, voice, gain), "-filter_complex", graph,
                  "-map", "[out]", "-f", "null", "-"]  # fmt: skip
     report = run("ffmpeg", arguments, loglevel="info").stderr.decode(errors="replace")
     # A filter graph that ffmpeg configures twice prints an empty summary first: take the last.
@@ -93,12 +95,13 @@ def mux_dub(
     subtitles: list[SubtitleTrack],
     keep_original_audio: bool = False,
     source_language: str = "en",
-) -> None:
+) -> float:
     """Write `output`: the source's video streams copied bit for bit; as its audio the original
     times `gain` plus `voice`, loudness-normalised (EBU R128) and tagged with `language`;
     optionally the original audio as a second track; soft subtitles where the container takes
     them. Audio-only sources give audio. Memory stays flat: ffmpeg streams everything.
-    `output` is written in place: the caller stages it beside its final name."""
+    `output` is written in place: the caller stages it beside its final name. Returns the
+    loudness gain (dB) the mix was given."""
     source, info = media.path, media
     suffix = output.suffix.lower()
     check_output(media, output, keep_original_audio)
@@ -106,32 +109,50 @@ def mux_dub(
     loudness = measure_loudness(source, voice, gain, channels)
     embed = subtitles if info.has_video and suffix in _SUBTITLE_CODECS else []
     codec = _AUDIO_CODECS.get(suffix) if info.has_video else None
-    graph = f"{_mix_graph(channels)};[mix]volume={loudness.gain_db():.2f}dB[dub]"
-    arguments = [*_mix_inputs(source, voice, gain), "-filter_complex", graph]
+    graph = f"{mix_graph(channels)};[mix]volume={loudness.gain_db():.2f}dB[dub]"
+    arguments = [*mix_inputs(source, voice, gain), "-filter_complex", graph]
     for track in embed:
         arguments += ["-i", str(track.path)]
     arguments += ["-map", "0:v?", "-map", "[dub]"]
     arguments += ["-map", "0:a:0"] if keep_original_audio else []
-    for index, track in enumerate(embed):
-        arguments += ["-map", f"{index + 3}:0", f"-c:s:{index}", _SUBTITLE_CODECS[suffix]]
-        arguments += [f"-metadata:s:s:{index}", f"language={_iso639_2(track.language)}"]
     arguments += ["-c:v", "copy", "-ar:a:0", str(MIX_RATE)]
-    if codec:
-        arguments += ["-c:a:0", codec, "-b:a:0", f"{AUDIO_KBPS_PER_CHANNEL * channels}k"]
-    if codec == "aac":  # the default "twoloop" coder took 2.7x as long for no audible gain
-        arguments += ["-aac_coder:a:0", "fast"]
+    arguments += audio_encoder_arguments(codec, channels, ":a:0") if codec else []
     arguments += ["-c:a:1", "copy"] if keep_original_audio else []
-    arguments += [
-        "-metadata:s:a:0",
-        f"language={_iso639_2(language)}",
-        "-disposition:a:0",
-        "default",
-    ]
+    arguments += track_arguments(output, embed, 3, language, keep_original_audio, source_language)
+    run_ffmpeg([*arguments, "-y", str(output)])
+    check_written(output, media.duration)
+    return loudness.gain_db()
+
+
+def audio_encoder_arguments(codec: str, channels: int, stream: str = "") -> list[str]:
+    """The dub track's encoder: `codec` at AUDIO_KBPS_PER_CHANNEL (for `stream`, e.g. ":a:0")."""
+    arguments = [f"-c{stream}", codec, f"-b{stream}", f"{AUDIO_KBPS_PER_CHANNEL * channels}k"]
+    if codec == "aac":  # the default "twoloop" coder took 2.7x as long for no audible gain
+        arguments += [f"-aac_coder{stream}", "fast"]
+    return arguments
+
+
+def track_arguments(
+    output: Path,
+    subtitles: list[SubtitleTrack],
+    first_input: int,
+    language: str,
+    keep_original_audio: bool,
+    source_language: str,
+) -> list[str]:
+    """Maps and tags after the audio: `subtitles` (ffmpeg inputs from `first_input` on) in the
+    container's subtitle codec, each track's language, the dub track as the default."""
+    arguments = []
+    for index, track in enumerate(subtitles):
+        arguments += ["-map", f"{index + first_input}:0"]
+        arguments += [f"-c:s:{index}", _SUBTITLE_CODECS[output.suffix.lower()]]
+        arguments += [f"-metadata:s:s:{index}", f"language={_iso639_2(track.language)}"]
+    arguments += ["-metadata:s:a:0", f"language={_iso639_2(language)}"]
+    arguments += ["-disposition:a:0", "default"]
     if keep_original_audio:
         arguments += ["-metadata:s:a:1", f"language={_iso639_2(source_language)}"]
         arguments += ["-disposition:a:1", "0"]
-    run_ffmpeg([*arguments, "-y", str(output)])
-    _check_written(output, media.duration)
+    return arguments
 
 
 def check_output(media: MediaInfo, output: Path, keep_original_audio: bool = False) -> None:
@@ -156,7 +177,7 @@ def check_output(media: MediaInfo, output: Path, keep_original_audio: bool = Fal
         raise UsageError(f"{suffix} files hold one audio track: drop --keep-original-audio")
 
 
-def _check_written(path: Path, duration: float) -> None:
+def check_written(path: Path, duration: float) -> None:
     """ffmpeg can exit 0 when the disk fills: a file shorter than the input is not an output."""
     try:
         written = probe(path).duration

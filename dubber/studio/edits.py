@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from dubber.chain.translate import FALLBACK
 from dubber.dub.document import DubDocument
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.voice import Voice
@@ -70,8 +71,9 @@ def apply_edits(document: DubDocument, edits: list[LineEdit]) -> list[int]:
             raise UsageError(f"line {edit.position} is not in the document")
         line = document.lines[edit.position]
         before = (line.translation, line.voice)
-        if edit.translation is not None:
+        if edit.translation is not None and edit.translation != line.translation:
             line.translation = edit.translation
+            line.flags.pop(FALLBACK, None)  # the editor's text stands in now
         if edit.voice is not None:
             if edit.voice not in voices:
                 raise UsageError(

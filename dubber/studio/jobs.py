@@ -52,6 +52,12 @@ class Job:
     result: dict[str, Any] = field(default_factory=dict)
     cancelled: threading.Event = field(default_factory=threading.Event)
     submitted: float = field(default_factory=time.monotonic)
+    left_folder: bool = False  # its file was seen missing: the job no longer speaks for it
+
+    @property
+    def running(self) -> bool:
+        """Queued or dubbing."""
+        return self.state in (State.queued, State.dubbing)
 
     def to_json(self) -> dict[str, Any]:
         """What the library shows of the job."""
@@ -102,7 +108,7 @@ class DubQueue:
     def busy(self) -> bool:
         """Whether a dub is queued or running."""
         with self._lock:
-            return any(job.state in (State.queued, State.dubbing) for job in self._jobs.values())
+            return any(job.running for job in self._jobs.values())
 
     def settings(self, media: str) -> DubSettings:
         """The settings `media` was last dubbed with here (else the defaults)."""
@@ -147,7 +153,7 @@ class DubQueue:
         """Stop the queued or running dub of `media` (at its next progress report)."""
         with self._lock:
             job = self._jobs.get(media)
-        if job is None or job.state not in (State.queued, State.dubbing):
+        if job is None or not job.running:
             raise UsageError(f"{media} is not being dubbed")
         job.cancelled.set()
 
@@ -165,7 +171,7 @@ class DubQueue:
     def _refuse_if_running(self, media: str) -> None:
         with self._lock:
             job = self._jobs.get(media)
-        if job is not None and job.state in (State.queued, State.dubbing):
+        if job is not None and job.running:
             raise UsageError(f"{media} is being dubbed: wait for it to finish or cancel it")
 
     def _submit(self, job: Job) -> Job:
@@ -217,6 +223,7 @@ class DubQueue:
                 "synthesized": report.synthesized,
                 "reused": report.reused,
                 "seconds": round(time.perf_counter() - started, 2),
+                "remixed": round(report.remixed, 1),
                 "stages": {stage.value: round(s, 2) for stage, s in report.seconds.items()},
             }
 
@@ -244,3 +251,11 @@ class DubQueue:
         job.state, job.error, job.stage = state, error, ""
         job.fraction = 1.0 if state is State.dubbed else job.fraction
         self._publish(job)
+        what = "re-dub" if job.document is not None else "dub"
+        if state is State.dubbed:
+            seconds = job.result.get("seconds", time.monotonic() - job.submitted)
+            log.info("%s of %s done in %.1f s", what, job.media, seconds)
+        elif state is State.cancelled:
+            log.info("%s of %s cancelled: the file is as it was", what, job.media)
+        else:
+            log.warning("%s of %s failed: %s", what, job.media, error)

@@ -27,11 +27,13 @@ EDIT_SLACK_S = 2.0
 
 
 class State(str, Enum):
-    """Where a media file stands; the first three are read from disk, the rest from jobs."""
+    """Where a media file stands; the first five are read from disk, the rest from jobs."""
 
     new = "new"  # not dubbed
     dubbed = "dubbed"
     outdated = "outdated"  # dubbed, then its document edited (or the input replaced)
+    unreadable = "unreadable"  # not media dubber can read (its problem says why)
+    missing = "missing"  # left the folder (deleted or moved) after a dub of it was asked for
     queued = "queued"
     dubbing = "dubbing"
     failed = "failed"
@@ -142,7 +144,8 @@ class Library:
                 info = probe(path)
                 problem = None if info.has_audio else "no audio stream to dub"
                 self._probed[key] = (info.duration, info.has_video, problem)
-            except DubberError as error:
-                self._probed[key] = (None, False, str(error))
+            except DubberError as error:  # said of the file's name, not of a server path
+                self._probed[key] = (None, False, str(error).replace(str(path), path.name))
         duration, has_video, problem = self._probed[key]
-        return MediaEntry(path.name, stat.st_size, duration, has_video, disk_state(path), problem)
+        state = State.unreadable if problem else disk_state(path)
+        return MediaEntry(path.name, stat.st_size, duration, has_video, state, problem)

@@ -18,7 +18,8 @@ from dubber.chain.options import (
 )
 from dubber.dub.job import DubOptions
 from dubber.engines.bundle import EngineChoice
-from dubber.engines.voice import ESPEAK
+from dubber.engines.choose import choose_voice
+from dubber.engines.voice import ESPEAK, Voice
 from dubber.errors import UsageError
 from dubber.media.mix import Background, MixRules
 from dubber.store.store import Store
@@ -70,6 +71,10 @@ class DubSettings:
         return EngineChoice(voice=self.voice, match_voice_to_pitch=self.match_voice_to_pitch)
 
 
+LANGUAGE_NAMES = {"es": "Spanish", "en": "English", "fr": "French", "de": "German"}
+ENGINE_NAMES = {"piper": "Piper", "kokoro": "Kokoro", "pico": "SVOX Pico"}
+
+
 def voice_ids(store: Store, language: str) -> list[str]:
     """The installed voices that speak `language`, each model alone (its default style, with a
     partner of the other gender when voices follow pitch) and with each of its styles, then
@@ -79,3 +84,31 @@ def voice_ids(store: Store, language: str) -> list[str]:
         if language in manifest.target_languages and store.is_installed(manifest.id):
             ids += [manifest.id, *(f"{manifest.id}:{style}" for style in manifest.voices)]
     return [*ids, ESPEAK]
+
+
+def voice_label(store: Store, voice_id: str, language: str) -> str:
+    """What a voice sounds like, for people: language, female/male, native or accented,
+    neural or not, then its engine and style (`Spanish, female, native, not neural: SVOX Pico
+    female`)."""
+    voice = Voice.parse(voice_id)
+    spoken = LANGUAGE_NAMES.get(language, language)
+    if voice.model == ESPEAK:
+        return f"{spoken}, robotic, not neural: espeak-ng {voice.style or ''}".rstrip()
+    manifest = store.catalogue.get(voice.model)
+    gender = voice.gender.value if voice.gender else None
+    if gender is None and voice.style is None and len(manifest.voices) > 1:
+        gender = "female or male by pitch"
+    parts = [spoken, gender, "native" if manifest.native else "accented"]
+    parts.append("neural" if manifest.neural else "not neural")
+    engine = ENGINE_NAMES.get(manifest.engine, manifest.engine)
+    return f"{', '.join(p for p in parts if p)}: {engine} {voice.style or manifest.id}"
+
+
+def voice_menu(store: Store, language: str) -> list[dict[str, str]]:
+    """The voices the dub form offers, each with its label; the first (id "") is the best
+    installed, named."""
+    best, _ = choose_voice(store, language)
+    labelled = [{"id": "", "label": f"best installed ({voice_label(store, str(best), language)})"}]
+    for voice_id in voice_ids(store, language):
+        labelled.append({"id": voice_id, "label": voice_label(store, voice_id, language)})
+    return labelled

@@ -18,7 +18,14 @@ FIT_LABELS = {
     FitOutcome.stretched: "stretched",
     FitOutcome.overflow: "cut",
 }
-SEVERITY = {"cut": 10.0, "untranslated": 5.0, "unsure": 2.0, "fast": 1.0}
+FIT_LEGEND = {
+    "natural": "spoken at the voice's own speed within its slot",
+    "rate": "spoken faster through the voice's rate control",
+    "borrowed": "runs into the pause before the next line",
+    "stretched": "time-stretched (pitch kept) to end before the next line",
+    "cut": "too long even at the fastest allowed: cut short with a fade",
+}
+SEVERITY = {"cut": 10.0, "untranslated": 5.0, "fallback": 3.0, "unsure": 2.0, "fast": 1.0}
 
 
 def severity(line: Line) -> float:
@@ -26,8 +33,21 @@ def severity(line: Line) -> float:
     return sum(SEVERITY.get(kind, 1.0) for kind in line.flags) + line.speedup
 
 
+def machine_translations(document: DubDocument) -> dict[int, str]:
+    """What the translator wrote for each line edited since (the first `before` of its
+    history)."""
+    machine: dict[int, str] = {}
+    for entry in document.history:
+        before = entry.get("translation", {}).get("before")
+        if isinstance(entry.get("line"), int) and isinstance(before, str):
+            machine.setdefault(entry["line"], before)
+    return machine
+
+
 def review_rows(document: DubDocument) -> list[dict[str, Any]]:
-    """The lines of the table, in time order."""
+    """The lines of the table, in time order; `machine` is the translator's own text of an
+    edited line (None when the line is as the translator wrote it)."""
+    machine = machine_translations(document)
     rows = []
     for position, line in enumerate(document.lines):
         candidates = [h.text for h in line.hypotheses if h.text != line.translation]
@@ -40,6 +60,7 @@ def review_rows(document: DubDocument) -> list[dict[str, Any]]:
                 "placed_end": line.placed_end,
                 "source": line.source,
                 "translation": line.translation,
+                "machine": machine.get(position),
                 "candidates": list(dict.fromkeys(candidates)),
                 "voice": str(line.voice) if line.voice else "",
                 "fit": FIT_LABELS[line.fit] if line.fit else "",
@@ -60,5 +81,6 @@ def review(document: DubDocument) -> dict[str, Any]:
         "asr_model": document.asr_model,
         "voice": document.voice,
         "legend": FLAG_LEGEND,
+        "fit_legend": FIT_LEGEND,
         "lines": review_rows(document),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,9 +23,18 @@ from starlette.routing import Route
 
 from dubber.chain.options import STUDIO_DUB_OPTIONS
 from dubber.dub.document import DubDocument
+from dubber.dub.outputs import OutputPaths
 from dubber.outputs import atomic_path
 from dubber.studio.edits import parse_edits
-from dubber.studio.library import State, is_media_name, is_servable, outputs_for
+from dubber.studio.export import attachment, bundle, chunks, downloads
+from dubber.studio.jobs import Job
+from dubber.studio.library import (
+    MediaEntry,
+    State,
+    is_media_name,
+    is_servable,
+    outputs_for,
+)
 from dubber.studio.options import DubSettings
 from dubber.studio.paths import PathRefused, inside, relative_name
 from dubber.studio.review import review
@@ -94,26 +103,32 @@ def build_app(studio: Studio) -> Starlette:
         media_type = FILE_TYPES.get(path.suffix.lower())
         return FileResponse(path, media_type=media_type, headers={"cache-control": "no-cache"})
 
+    def file_row(name: str, entry: MediaEntry | None, job: Job | None) -> dict[str, Any]:
+        """One file of the library as the page lists it (`entry` None: it left the folder)."""
+        if entry is None:
+            state, problem = State.missing, "no longer in the folder: deleted or moved"
+        else:
+            state, problem = entry.state, entry.problem
+            state = state if problem else studio.library_state(name, state)
+        return {
+            "name": name,
+            "size": entry.size if entry else 0,
+            "duration": entry.duration if entry else None,
+            "video": bool(entry and entry.has_video),
+            "state": state.value,
+            "dubbed": bool(entry) and entry.state not in (State.new, State.unreadable),
+            "problem": problem,
+            "job": job.to_json() if job else None,
+            "settings": studio.dubs.settings(name).to_json(),
+            "versions": studio.dubs.versions.names(studio.library.root / name) if entry else [],
+        }
+
     def library(_: Request) -> Response:
         jobs = studio.dubs.jobs()
-        entries = []
-        for entry in studio.library.entries():
-            job = jobs.get(entry.name)
-            state = studio.library_state(entry.name, entry.state)
-            entries.append(
-                {
-                    "name": entry.name,
-                    "size": entry.size,
-                    "duration": entry.duration,
-                    "video": entry.has_video,
-                    "state": state.value,
-                    "dubbed": entry.state is not State.new,
-                    "problem": entry.problem,
-                    "job": job.to_json() if job else None,
-                    "settings": studio.dubs.settings(entry.name).to_json(),
-                    "versions": studio.dubs.versions.names(studio.library.root / entry.name),
-                }
-            )
+        listed = {entry.name: entry for entry in studio.library.entries()}
+        entries = [file_row(name, entry, jobs.get(name)) for name, entry in listed.items()]
+        entries += [file_row(job.media, None, job) for job in studio.missing(set(listed))]
+        entries.sort(key=lambda row: row["name"])
         return JSONResponse(
             {
                 "folder": str(studio.library.root),
@@ -124,12 +139,17 @@ def build_app(studio: Studio) -> Starlette:
             }
         )
 
+    def dubbed(name: str) -> OutputPaths:
+        """The outputs of media file `name`; 404 unless it is dubbed."""
+        outputs = outputs_for(studio.library.media(name))
+        if not outputs.document.is_file() or not outputs.media.is_file():
+            raise StudioError(404, f"{name} is not dubbed yet: dub it from the library")
+        return outputs
+
     def review_data(request: Request) -> Response:
         name = request.path_params["name"]
         media = studio.library.media(name)
-        outputs = outputs_for(media)
-        if not outputs.document.is_file() or not outputs.media.is_file():
-            raise StudioError(404, f"{name} is not dubbed yet: dub it from the library")
+        outputs = dubbed(name)
         root = studio.library.root
         data = review(DubDocument.load(outputs.document))
         version = outputs.media.stat().st_mtime_ns
@@ -146,7 +166,23 @@ def build_app(studio: Studio) -> Starlette:
                 },
                 "version": version,
                 "state": studio.library_state(name).value,
+                "voice_labels": {v["id"]: v["label"] for v in studio.voices if v["id"]},
+                "downloads": [
+                    {"label": label, "file": relative_name(root, outputs.media.with_name(file))}
+                    for label, file in downloads(outputs)
+                ],
             }
+        )
+
+    def export(request: Request) -> Response:
+        """All the outputs of a dubbed file as one zip download."""
+        name = request.path_params["name"]
+        outputs = dubbed(name)
+        filename = f"{outputs.document.name.removesuffix('.json')}.zip"
+        return StreamingResponse(
+            chunks(bundle(outputs)),
+            media_type="application/zip",
+            headers={"content-disposition": attachment(filename), "cache-control": "no-store"},
         )
 
     async def start_dub(request: Request) -> Response:
@@ -225,6 +261,7 @@ def build_app(studio: Studio) -> Starlette:
         Route("/files/{name:path}", folder_file),
         Route("/api/library", library),
         Route("/api/review/{name:path}", review_data),
+        Route("/api/export/{name:path}", export),
         Route("/api/events", events),
         Route("/api/dub", start_dub, methods=["POST"]),
         Route("/api/cancel", cancel, methods=["POST"]),

@@ -11,10 +11,10 @@ from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 from dubber.studio.engines import EngineCache
 from dubber.studio.events import EventHub
-from dubber.studio.jobs import DubQueue
+from dubber.studio.jobs import DubQueue, Job
 from dubber.studio.library import TARGET_LANGUAGE, Library, State, disk_state
 from dubber.studio.live import LiveDemo
-from dubber.studio.options import voice_ids
+from dubber.studio.options import voice_menu
 from dubber.studio.security import new_token
 
 MAX_UPLOAD_MB = 2048
@@ -30,7 +30,7 @@ class Studio:
     dubs: DubQueue
     live: LiveDemo
     hub: EventHub
-    voices: list[str]
+    voices: list[dict[str, str]]  # the dub form's voices: id and label ("" the best)
     hosts: frozenset[str] | None
     max_upload: int = MAX_UPLOAD_MB * 2**20
     token: str = field(default_factory=new_token)
@@ -52,16 +52,26 @@ class Studio:
         engines = EngineCache(store, runtime)
         dubs = DubQueue(library, engines, hub, store.home / "work")
         live = LiveDemo(library, engines, hub)
-        voices = voice_ids(store, TARGET_LANGUAGE)
+        voices = voice_menu(store, TARGET_LANGUAGE)
         return cls(library, dubs, live, hub, voices, hosts, max_upload_mb * 2**20)
 
     def library_state(self, media: str, on_disk: State | None = None) -> State:
         """The state of one file: its job's while it has one in progress or failed, else the
         state on disk (`on_disk` when known; a cancelled dub left the file as it was)."""
         job = self.dubs.jobs().get(media)
-        if job is not None and job.state not in (State.dubbed, State.cancelled):
+        if job is not None and job.running:
+            return job.state
+        if job is not None and job.state is State.failed and not job.left_folder:
             return job.state
         return on_disk or disk_state(self.library.media(media))
+
+    def missing(self, present: set[str]) -> list[Job]:
+        """The jobs whose files are no longer in the folder (`present` names those that are);
+        each is marked, so that the file, if it comes back, is shown as it stands on disk."""
+        gone = [job for name, job in self.dubs.jobs().items() if name not in present]
+        for job in gone:
+            job.left_folder = True
+        return gone
 
     def refuse_while_live(self) -> None:
         """Dubs wait for the real-time demo: both at once would not keep up in real time."""

@@ -229,6 +229,38 @@ def test_post_edit_respeaks_only_the_changed_line(dubbed, news, work, fresh, tmp
     assert report.outputs.media.is_file()
 
 
+def test_a_re_dub_in_place_encodes_again_only_the_stretch_that_changed(news, fresh, tmp_path):
+    out, work = tmp_path / "news.es.mp4", tmp_path / "work"
+    first = dub_file(fresh, news, out, work)
+    assert first.remixed == first.document.duration
+    before = decode_audio(out, 48000)
+    document = DubDocument.load(first.outputs.document)
+    document.lines[2].translation = "Las obras empiezan en marzo, dijo."
+    document.save(first.outputs.document)
+    again = dub_file(fresh, news, out, work, document=first.outputs.document)
+    assert 0 < again.remixed < first.document.duration / 2
+    after = decode_audio(out, 48000)
+    assert len(after) == len(before)
+    line = again.document.lines[2]
+    moved = [  # the edited line, and any whose fitting changed by a hair
+        b.placed_start
+        for b, a in zip(first.document.lines, again.document.lines, strict=True)
+        if (b.translation, b.placed_start, b.placed_end)
+        != (a.translation, a.placed_start, a.placed_end)
+    ]
+    unchanged = slice(0, int((min(moved) - 1.0) * 48000))
+    assert len(moved) < len(first.document.lines) and unchanged.stop > 48000
+    assert np.max(np.abs(after[unchanged] - before[unchanged])) < 1e-3
+    spoken = slice(int(line.placed_start * 48000), int(line.placed_end * 48000))
+    assert np.max(np.abs(after[spoken] - before[spoken])) > 0.01
+    assert video_packet_hashes(out) == video_packet_hashes(news)
+    assert parse_srt(first.outputs.subtitles["es.srt"].read_text())[-1].text.startswith("Las obras")
+    out.touch()  # changed by another program since: mixed whole again
+    assert dub_file(fresh, news, out, work, document=first.outputs.document).remixed == (
+        first.document.duration
+    )
+
+
 def test_dub_from_spanish_subtitles_keeping_the_original_track(news, work, fresh, tmp_path):
     srt = tmp_path / "subs.es.srt"
     srt.write_text(

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from dubber.chain.line import Line
+from dubber.chain.translate import FALLBACK, translate_lines
+from dubber.dub.flags import FLAG_LEGEND, flag_lines
 from dubber.engines.apertium import ApertiumTranslator
 from dubber.engines.llm import (
     SHORTEST_REWRITE,
@@ -209,3 +212,16 @@ def test_each_runtime_decodes_a_batch_with_beams_and_limits(tiny_gguf, tmp_path,
     # a random model rarely ends by itself: what ran to the limit says so
     assert all(c.truncated or "<|im_end|>" not in c.text for c in [*greedy, *beam])
     assert decoder.count_tokens("the the") >= 1
+
+
+def test_a_fallen_back_line_is_flagged_until_an_editor_rewrites_it():
+    llm = translator(lambda request: [Candidate(SOURCE, -1.0)])  # English left as it was
+    (result,) = llm.translate([SOURCE])
+    assert result.fallback == "apertium"
+    line = Line(index=0, start=0.0, end=2.0, source=SOURCE)
+    translate_lines([line], llm)
+    assert "apertium translated it" in line.flags[FALLBACK]
+    flag_lines([line], "es")  # the dub's own flags keep it
+    assert FALLBACK in line.flags and FALLBACK in FLAG_LEGEND
+    fine = translator(lambda request: [Candidate(SPANISH, -1.0)])
+    assert fine.translate([SOURCE])[0].fallback is None

@@ -167,7 +167,8 @@ def fake_studio(folder: Path, engines: Engines, work: Path) -> tuple[Studio, Fak
     library, hub, cache = Library(folder), RecordingHub(), FakeEngineCache(engines)
     dubs = DubQueue(library, cache, hub, work)
     live = LiveDemo(library, cache, hub)
-    return Studio(library, dubs, live, hub, [engines.voices.describe()], None), cache
+    voices = [{"id": engines.voices.describe(), "label": "beeps, not neural: fake"}]
+    return Studio(library, dubs, live, hub, voices, None), cache
 
 
 class PageClient:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -249,14 +250,15 @@ def test_a_post_edit_re_dubs_only_that_line(studio, page, folder, shots):
     page.execute_script("document.getElementById('redub').click()")
     metrics = wait_for(page, "window.studio.metrics.redub", 300, "the re-dubbed audio to play")
     print(f"\nre-dub to new audio playing: {metrics['seconds']:.2f} s "
-          f"({metrics['synthesized']} clips spoken, {metrics['reused']} from the cache; "
-          f"stages {metrics['stages']})")  # fmt: skip
+          f"({metrics['synthesized']} clips spoken, {metrics['reused']} from the cache, "
+          f"{metrics['remixed']} s mixed again; stages {metrics['stages']})")  # fmt: skip
     wait_for(page, "!document.getElementById('player').paused", 10)
     page.save_screenshot(str(shots / "review.png"))
 
     after = DubDocument.load(outputs.document)
     assert after.lines[CHANGED].translation == EDITED
     assert 1 <= metrics["synthesized"] <= 3 and metrics["reused"] >= len(before.lines) - 1
+    assert 0 < metrics["remixed"] < before.duration / 2  # the changed stretch, patched in
     audio_after = decode_audio(outputs.media)
     for position, (old, new) in enumerate(zip(before.lines, after.lines, strict=True)):
         similarity = correlation(audio_before, audio_after, old.placed_start, old.placed_end)
@@ -331,6 +333,159 @@ def test_no_edit_is_lost_by_leaving_dubbing_again_or_starting_over(studio, page,
     wait_for_state(page, "news.mp4", "outdated", 10)  # the restored edit is not spoken yet
     click_in_row(page, "news.mp4", "Dub again")
     wait_for_state(page, "news.mp4", "dubbed")
+
+
+FETCHED = """
+const done = arguments[arguments.length - 1];
+Promise.all([...document.querySelectorAll('#downloads a')].map(a => fetch(a.href)
+    .then(async r => [a.textContent, a.hasAttribute('download'), r.status,
+                      r.headers.get('content-type'),
+                      new Uint8Array(await r.arrayBuffer()).slice(0, 2)])))
+  .then(found => done(found.map(([label, saves, status, type, head]) =>
+    [label, saves, status, type, String.fromCharCode(...head)])));
+"""
+
+
+def focused(page) -> str:
+    """What has the keyboard: a row's line number, 'text' for a line's text box, else a tag."""
+    return page.execute_script(
+        "const e = document.activeElement;"
+        "if (e.matches('#lines-table tr')) return e.dataset.line;"
+        "return e.matches('#lines-table textarea') ? 'text' : e.tagName;"
+    )
+
+
+def test_a_review_by_keyboard_alone_with_labels_downloads_and_both_subtitles(studio, page, folder):
+    from selenium.webdriver.common.keys import Keys
+
+    page.execute_script("window.studio.go('review/news.mp4')")
+    wait_for(page, "document.querySelectorAll('#lines-table tbody tr').length > 3", 30)
+    press = lambda key: page.switch_to.active_element.send_keys(key)  # noqa: E731
+    page.execute_script("document.activeElement.blur(); window.studio.review.focused = null")
+    first = page.execute_script("return window.studio.review.current()")
+    press(Keys.ARROW_DOWN)
+    assert focused(page) == str(first + 1)
+    slot = page.execute_script(
+        "const r = window.studio.review; return r.slot(r.data.lines[arguments[0]])[0]", first + 1
+    )
+    player = "document.getElementById('player')"
+    wait_for(page, f"Math.abs({player}.currentTime - {slot}) < 0.05", 10, "the seek")
+    press(Keys.ARROW_DOWN)
+    press(Keys.ARROW_UP)
+    assert focused(page) == str(first + 1)
+    press(Keys.ENTER)
+    assert focused(page) == "text"
+    press(" y más")
+    assert page.execute_script("return document.getElementById('edit-count').textContent") == (
+        "1 line changed."
+    )
+    press(Keys.ESCAPE)
+    assert focused(page) == str(first + 1)
+    page.execute_script(
+        f"document.querySelector(\"#lines-table tr[data-line='{first + 1}'] .undo\").click()"
+    )
+    assert (
+        page.execute_script("return document.getElementById('edit-count').textContent")
+        == "No changes."
+    )
+    page.execute_script(
+        f"document.querySelector(\"#lines-table tr[data-line='{first + 1}']\").focus()"
+    )
+    press(" ")
+    wait_for(page, "!document.getElementById('player').paused", 10, "Space to play")
+    press("k")
+    wait_for(page, "document.getElementById('player').paused", 10, "K to pause")
+    at = page.execute_script("return document.getElementById('player').currentTime")
+    press("l")
+    assert page.execute_script("return document.getElementById('player').currentTime") == (
+        pytest.approx(at + 5, abs=0.05)
+    )
+    press("p")  # the line's English from the original, then its Spanish from the dub
+    hearing = "window.studio.review.hearing"
+    wait_for(page, f"{hearing}.src.includes('/files/news.mp4?') && !{hearing}.paused", 10)
+    wait_for(page, f"{hearing}.src.includes('/files/news.es.mp4?') && !{hearing}.paused", 30)
+    wait_for(page, f"{hearing}.paused", 30, "the line to end")
+    assert page.execute_script("return document.getElementById('player').paused")
+
+    page.find_element("css selector", "#subtitle-switch button[data-subtitles=both]").click()
+    modes = page.execute_script(
+        "return [...document.getElementById('player').textTracks]"
+        ".map(t => t.language + ':' + t.mode)"
+    )
+    assert sorted(modes) == ["en:showing", "es:showing"]
+    labels = page.execute_script(
+        "return [...document.querySelector('#lines-table tr select').options]"
+        ".map(o => o.textContent)"
+    )
+    assert labels and all(label.startswith("Spanish, ") for label in labels)
+    fits = page.execute_script(
+        "return [...document.querySelectorAll('#lines-table td.fit')].map(td => td.title)"
+    )
+    assert all(fits)
+
+    fetched = page.execute_async_script(FETCHED)
+    assert len(fetched) == len(outputs_for(folder / "news.mp4").all()) + 1
+    for label, saves, status, *_ in fetched:
+        assert saves and status == 200, label
+    assert fetched[-1][3:] == ["application/zip", "PK"]
+    assert console_errors(page) == []
+
+
+def test_the_headers_stop_cancels_a_dub_in_progress(studio, page, folder):
+    page.execute_script("window.studio.go('library')")
+    wait_for(page, "document.body.dataset.view === 'library'", 10)
+    assert page.execute_script("return document.getElementById('header-stop').hidden")
+    click_in_row(page, "short.mp4", "Dub")
+    wait_for(page, "!document.getElementById('header-stop').hidden", 10, "the header's Stop")
+    page.find_element("id", "header-stop").click()
+    message = "document.getElementById('library-message').textContent"
+    wait_for(page, f"{message}.startsWith('dub of short.mp4 cancelled')", 120, "the cancel")
+    wait_for(page, "document.getElementById('header-stop').hidden", 10)
+    assert not outputs_for(folder / "short.mp4").media.exists()
+    assert row_state(page, "short.mp4") == "new"  # as it was, not "failed"
+    until(lambda: "dub of short.mp4 cancelled" in studio.output, 10, "the terminal's line")
+    assert "dub of news.mp4 done in " in studio.output
+
+
+def test_a_file_deleted_while_it_is_dubbed_is_shown_missing_with_its_failure(studio, page, folder):
+    gone = folder / "gone.mp4"
+    shutil.copy(folder / "news.mp4", gone)
+    page.execute_script("window.studio.library.refresh()")
+    wait_for(page, "document.querySelector(`#library-table tr[data-name='gone.mp4']`)", 10)
+    click_in_row(page, "gone.mp4", "Dub")
+    until(lambda: row_state(page, "gone.mp4") == "dubbing", 30, "the dub to start")
+    gone.unlink()
+    row = "document.querySelector(`#library-table tr[data-name='gone.mp4']`)"
+    ended = f"{row}?.textContent.includes('its dub') && !{row}.textContent.includes('running')"
+    shown = wait_for(page, f"{ended} && {row}.textContent", 300, "the dub's end shown")
+    assert "its dub failed" in shown, shown
+    assert row_state(page, "gone.mp4") == "missing" and "no longer in the folder" in shown
+    message = page.execute_script("return document.getElementById('library-message').textContent")
+    assert message.startswith("dub of gone.mp4 failed: "), message
+    assert "dub of gone.mp4 failed: " in studio.output
+    assert not [path.name for path in folder.iterdir() if path.name.startswith("gone.")]
+
+
+def test_a_stopped_server_greys_the_page_out_under_a_banner(folder, tmp_path_factory):
+    with studio_server(folder) as other:
+        driver = chromium(tmp_path_factory.mktemp("chromium-stopped"))
+        try:
+            driver.get(other.url)
+            wait_for(driver, "document.body.dataset.ready === 'true'", 30, "the page")
+            assert driver.execute_script("return document.getElementById('offline').hidden")
+            other.stop()
+            banner = wait_for(
+                driver,
+                "!document.getElementById('offline').hidden"
+                " && document.getElementById('offline').textContent",
+                30,
+                "the banner",
+            )
+            assert "not answering" in banner or "session has ended" in banner
+            main = "getComputedStyle(document.querySelector('main')).pointerEvents"
+            assert driver.execute_script(f"return {main}") == "none"  # nothing can be clicked
+        finally:
+            driver.quit()
 
 
 def test_the_real_time_demo_streams_speech_and_captions_while_it_plays(studio, page, shots):
@@ -415,7 +570,7 @@ def test_refused_requests_get_a_4xx_and_the_studio_keeps_serving(studio, page, f
     assert [status for _, status, _ in answers[-3:]] == [403, 413, 413]
     assert sorted(os.listdir(folder)) == before
     page.get(studio.url)
-    wait_for(page, "document.querySelectorAll('#library-table tr[data-name]').length === 3", 30)
+    wait_for(page, "document.querySelector(`#library-table tr[data-name='news.mp4']`)", 30)
     assert row_state(page, "news.mp4") == "dubbed"
 
 

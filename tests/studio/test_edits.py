@@ -57,6 +57,16 @@ def test_edits_change_the_text_and_voice_of_the_lines_named():
     assert saved.lines[1].translation == "Otra frase."
 
 
+def test_an_edited_line_is_no_longer_flagged_as_the_fallbacks():
+    doc = document()
+    for line in doc.lines[:2]:
+        line.flags = {"fallback": "the llm output was unusable: apertium translated it"}
+    apply_edits(
+        doc, parse_edits([{"line": 0, "translation": "Otra."}, {"line": 1, "voice": FEMALE}])
+    )
+    assert "fallback" not in doc.lines[0].flags and "fallback" in doc.lines[1].flags
+
+
 @pytest.mark.parametrize(
     ("edits", "message"),
     [

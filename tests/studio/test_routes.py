@@ -4,7 +4,9 @@ failures, post-edits and a re-dub, and dubs waiting for the real-time demo."""
 
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,39 @@ def test_the_review_data_is_the_dub_document_as_the_table_shows_it(page, folder)
         assert row["flags"] == line.flags  # as the dub found them
 
 
+def test_every_output_downloads_alone_and_all_of_them_as_one_zip(page, folder):
+    dub(page)
+    ended(page)
+    outputs = outputs_for(folder / "news.wav")
+    offered = page.request("GET", "/api/review/news.wav").json["downloads"]
+    assert {item["file"] for item in offered} == {path.name for path in outputs.all()}
+    labels = {item["label"] for item in offered}
+    assert {"dubbed media", "dub document", "English SRT", "Spanish VTT"} <= labels
+    answer = page.request("GET", "/api/export/news.wav")
+    assert answer.status == 200 and answer.headers["content-type"] == "application/zip"
+    assert 'filename="news.dub.zip"' in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.body)) as zipped:
+        assert zipped.testzip() is None
+        for path in outputs.all():
+            assert zipped.read(path.name) == path.read_bytes(), path.name
+    assert page.request("GET", "/api/export/other.wav").status == 404
+
+
+def test_an_edited_line_keeps_the_translators_text_for_a_revert(page, folder):
+    dub(page)
+    ended(page)
+    before = page.request("GET", "/api/review/news.wav").json
+    assert all(row["machine"] is None for row in before["lines"])
+    assert set(before["fit_legend"]) >= {row["fit"] for row in before["lines"]}
+    machine = before["lines"][1]["translation"]
+    for text in ("El río subió.", "El río subió dos metros."):
+        edit = {"media": "news.wav", "edits": [{"line": 1, "translation": text}]}
+        assert page.request("POST", "/api/edits", edit).status == 200
+    rows = page.request("GET", "/api/review/news.wav").json["lines"]
+    assert rows[1]["machine"] == machine and rows[1]["translation"] == "El río subió dos metros."
+    assert rows[0]["machine"] is None
+
+
 def test_a_failed_dub_shows_in_the_library_with_its_reason(page, cache):
     cache.failure = DubberError("the voice fake-tts is damaged: run 'dubber models pull'")
     dub(page)
@@ -150,6 +185,37 @@ def test_a_dub_cancelled_from_the_page_stops_and_leaves_no_output(page, cache, f
     assert sorted(p.name for p in folder.iterdir()) == ["news.wav"]
     again = page.request("POST", "/api/cancel", {"media": "news.wav"})
     assert again.status == 400 and "not being dubbed" in again.json["error"]
+
+
+def test_a_file_deleted_while_it_is_dubbed_shows_missing_then_as_it_is_when_back(
+    page, cache, folder, caplog
+):
+    caplog.set_level("INFO", logger="dubber.studio.jobs")
+    cache.gate.clear()
+    dub(page)
+    until(lambda: entry(page)["state"] == "dubbing", what="the dub to start")
+    kept = (folder / "news.wav").read_bytes()
+    (folder / "news.wav").unlink()
+    row = entry(page)
+    assert (row["state"], row["dubbed"]) == ("missing", False)
+    assert row["problem"] == "no longer in the folder: deleted or moved"
+    cache.gate.set()
+    row = until(lambda: (r := entry(page))["job"]["state"] == "failed" and r, what="the failure")
+    assert row["state"] == "missing" and row["job"]["error"]
+    assert f"dub of news.wav failed: {row['job']['error']}" in caplog.messages
+    (folder / "news.wav").write_bytes(kept)
+    back = entry(page)
+    assert (back["state"], back["problem"]) == ("new", None)  # not the old failure
+    dub(page)
+    assert ended(page)["state"] == "dubbed"
+    assert any(m.startswith("dub of news.wav done in ") for m in caplog.messages)
+
+
+def test_an_unreadable_file_is_named_so_without_server_paths(page, folder):
+    (folder / "notes.mp4").write_text("not a video")
+    row = entry(page, "notes.mp4")
+    assert (row["state"], row["dubbed"]) == ("unreadable", False)
+    assert "notes.mp4" in row["problem"] and str(folder) not in row["problem"]
 
 
 def test_while_a_dub_runs_nothing_else_may_change_its_file(page, cache):

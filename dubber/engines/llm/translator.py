@@ -151,7 +151,11 @@ class LLMTranslator:
             for i, result in zip(failed, results, strict=True):
                 kept[i] = list(result.hypotheses)
         return [
-            Translation(text, tuple(kept.get(i, [Hypothesis("", 0.0)])[:num_hypotheses]))
+            Translation(
+                text,
+                tuple(kept.get(i, [Hypothesis("", 0.0)])[:num_hypotheses]),
+                self.fallback.name if i in failed else None,
+            )
             for i, text in enumerate(texts)
         ]
 

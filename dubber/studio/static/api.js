@@ -45,17 +45,28 @@ export const events = new EventTarget();
 const KINDS = ["job", "live-state", "live-partial", "live-source", "live-translation",
   "live-audio", "live-latency"];
 
-/** Listen to the server; `connected` fires on every (re)connection, so views reload. */
-export function connect(status) {
+/** Listen to the server; `connected` fires on every (re)connection, so views reload. While
+ * the server does not answer, the page is greyed out under a banner that says so (what it shows
+ * may be stale, and nothing it offers can run). */
+export function connect(status, banner) {
   const source = new EventSource("/api/events");
   source.onopen = () => {
     status.textContent = "connected";
     status.className = "connection ok";
+    banner.hidden = true;
+    delete document.body.dataset.offline;
     events.dispatchEvent(new Event("connected"));
   };
   source.onerror = () => {
-    status.textContent = "reconnecting…";
+    const closed = source.readyState === EventSource.CLOSED; // refused: not this session's server
+    status.textContent = closed ? "disconnected" : "reconnecting…";
     status.className = "connection lost";
+    banner.textContent = closed
+      ? "This page's studio session has ended: open the address `dubber studio` printed."
+      : "The studio server is not answering (was it stopped?). What this page shows may be out " +
+        "of date and nothing can run; it reconnects by itself when the server is back.";
+    banner.hidden = false;
+    document.body.dataset.offline = "true";
   };
   for (const kind of KINDS) {
     source.addEventListener(kind, (event) => {

@@ -1,7 +1,7 @@
 // The studio page: three views (library, review, real-time) chosen by the address's fragment
 // (#library, #review/NAME, #live/NAME, or #file=NAME to open a file wherever it stands).
 
-import { connect, events } from "./api.js";
+import { connect, events, send } from "./api.js";
 import { LibraryView } from "./library.js";
 import { LiveView } from "./live.js";
 import { ReviewView } from "./review.js";
@@ -19,6 +19,34 @@ class Studio {
       if (this.review.edits.size) event.preventDefault(); // the browser asks before leaving
     });
     events.addEventListener("connected", () => this.library.refresh());
+    this.dubbing = new Set(); // media being dubbed or queued
+    this.liveRunning = false;
+    this.stopButton = document.getElementById("header-stop");
+    this.stopButton.addEventListener("click", () => this.stopAll());
+    events.addEventListener("job", (event) => {
+      const job = event.detail;
+      if (["queued", "dubbing"].includes(job.state)) this.dubbing.add(job.media);
+      else this.dubbing.delete(job.media);
+      this.showStop();
+    });
+    events.addEventListener("live-state", (event) => {
+      this.liveRunning = !["finished", "failed", "stopped"].includes(event.detail.state);
+      this.showStop();
+    });
+  }
+
+  /** The header's Stop, shown whenever a dub or the demo runs. */
+  showStop() {
+    const count = this.dubbing.size + (this.liveRunning ? 1 : 0);
+    this.stopButton.hidden = count === 0;
+  }
+
+  /** Cancel every dub in progress and stop the real-time demo. */
+  async stopAll() {
+    if (this.liveRunning) this.live.stop();
+    await Promise.all([...this.dubbing].map((media) =>
+      send("/api/cancel", { media }).catch(() => this.dubbing.delete(media))));
+    this.showStop();
   }
 
   /** Whether the page may leave the review it shows: no unsaved edits, or the editor agrees. */
@@ -73,7 +101,7 @@ class Studio {
 
 const studio = new Studio();
 window.studio = studio; // for the browser tests and the curious
-connect(document.getElementById("connection"));
+connect(document.getElementById("connection"), document.getElementById("offline"));
 studio.route().then(() => {
   studio.metrics.ready = performance.now();
   document.body.dataset.ready = "true";

@@ -6,6 +6,7 @@ import { clock, el, events, getJSON, send, upload } from "./api.js";
 const STATE_LABELS = {
   new: "not dubbed", queued: "queued", dubbing: "dubbing", dubbed: "dubbed",
   outdated: "outdated: document edited", failed: "failed", cancelled: "cancelled",
+  unreadable: "cannot be dubbed", missing: "missing",
 };
 
 export class LibraryView {
@@ -25,6 +26,10 @@ export class LibraryView {
       const data = await getJSON("/api/library");
       this.files = data.files;
       this.live = data.live;
+      this.app.dubbing = new Set(data.files.filter((file) =>
+        ["queued", "dubbing"].includes(file.job?.state)).map((file) => file.name));
+      this.app.liveRunning = data.live.running;
+      this.app.showStop();
       this.showOptions(data);
       this.render();
     } catch (error) {
@@ -36,7 +41,8 @@ export class LibraryView {
     if (this.voicesShown) return;
     this.voicesShown = true;
     const select = this.form.elements.voice;
-    for (const voice of data.voices) select.append(el("option", { value: voice }, voice));
+    select.replaceChildren(...data.voices.map((voice) =>
+      el("option", { value: voice.id, title: voice.id || "dubber chooses" }, voice.label)));
     for (const option of data.options) {  // declared once, in dubber/chain/options.py
       const input = this.form.elements[option.name];
       input.title = option.help;
@@ -80,6 +86,10 @@ export class LibraryView {
       stateCell.append(el("div", { className: "error" }, `error: ${job.error}`));
     }
     if (file.problem) stateCell.append(el("div", { className: "error" }, file.problem));
+    if (file.state === "missing" && job) {
+      const how = ["queued", "dubbing"].includes(job.state) ? "is running" : job.state === "failed" ? `failed: ${job.error}` : job.state;
+      stateCell.append(el("div", { className: "sub" }, `its dub ${how}`));
+    }
     const busy = file.state === "dubbing" || file.state === "queued";
     const actions = el("td", { className: "actions" });
     if (busy) {
@@ -99,7 +109,7 @@ export class LibraryView {
     if (!file.problem) {
       actions.append(this.button("Real-time", () => this.app.go(`live/${file.name}`)));
     }
-    const size = `${(file.size / 2 ** 20).toFixed(1)} MB`;
+    const size = file.state === "missing" ? "–" : `${(file.size / 2 ** 20).toFixed(1)} MB`;
     const row = el("tr", {},
       el("td", {}, el("div", { className: "name" }, file.name), el("div", { className: "sub" }, size)),
       el("td", {}, clock(file.duration)),
@@ -179,10 +189,11 @@ export class LibraryView {
     if (ended) {
       if (job.state === "dubbed") this.say(`${job.media} dubbed in ${job.seconds} s`);
       if (job.state === "cancelled") this.say(`dub of ${job.media} cancelled: the file is as it was`);
+      if (job.state === "failed") this.say(`dub of ${job.media} failed: ${job.error}`, true);
       return this.refresh();
     }
     file.job = job;
-    file.state = job.state;
+    if (file.state !== "missing") file.state = job.state;
     const old = this.body.querySelector(`tr[data-name="${CSS.escape(job.media)}"]`);
     if (old) old.replaceWith(this.row(file));
   }

@@ -24,10 +24,9 @@ export class ReviewView {
       button.addEventListener("click", () => this.setSubtitles(button.dataset.subtitles)));
     document.getElementById("worst-first").addEventListener("change", () => this.order());
     document.getElementById("next-flagged").addEventListener("click", () => this.nextFlagged());
-    document.addEventListener("keydown", (event) => {
-      const typing = event.target.closest?.("textarea, input, select");
-      if (event.key === "n" && !typing && document.body.dataset.view === "review") this.nextFlagged();
-    });
+    document.addEventListener("keydown", (event) => this.key(event));
+    this.hearing = new Audio(); // one line's English then Spanish, apart from the player
+    this.hearing.preload = "auto";
     document.getElementById("save-edits").addEventListener("click", () => this.save());
     document.getElementById("redub").addEventListener("click", () => this.redub());
     this.player.addEventListener("play", () => this.follow());
@@ -52,6 +51,7 @@ export class ReviewView {
     this.name = name;
     this.edits.clear();
     document.getElementById("review-title").textContent = name;
+    this.showDownloads();
     this.load(this.data.version);
     this.render();
     const outdated = this.data.state === "outdated";
@@ -67,9 +67,11 @@ export class ReviewView {
     for (const [language, label] of [["en", "English"], ["es", "Spanish"]]) {
       const file = this.data.subtitles[language];
       if (!file) continue;
-      player.append(el("track", {
+      const track = el("track", {
         kind: "subtitles", srclang: language, label, src: fileURL(file, version),
-      }));
+      });
+      track.addEventListener("load", () => this.placeCues());
+      player.append(track);
     }
     this.source(at, play);
   }
@@ -77,8 +79,10 @@ export class ReviewView {
   source(at, play) {
     const player = this.player;
     const file = this.audio === "dub" ? this.data.dub : this.data.original;
+    this.pendingAt = null; // a seek asked for while it loads wins over `at`
     player.addEventListener("loadedmetadata", () => {
-      player.currentTime = at;
+      player.currentTime = this.pendingAt ?? at;
+      this.pendingAt = null;
       this.setSubtitles(this.subtitles);
       if (play) player.play().catch((error) => this.say(`cannot play: ${error.message}`, true));
     }, { once: true });
@@ -98,10 +102,32 @@ export class ReviewView {
   setSubtitles(which) {
     this.subtitles = which;
     for (const track of this.player.textTracks) {
-      track.mode = track.language === which ? "showing" : "disabled";
+      track.mode = track.language === which || which === "both" ? "showing" : "disabled";
     }
+    this.placeCues();
     document.querySelectorAll("#subtitle-switch button").forEach((button) =>
       button.classList.toggle("on", button.dataset.subtitles === which));
+  }
+
+  /** With both languages shown, English at the top and Spanish at the bottom. */
+  placeCues() {
+    for (const track of this.player.textTracks) {
+      for (const cue of track.cues || []) {
+        cue.line = this.subtitles === "both" && track.language === "en" ? 0 : "auto";
+      }
+    }
+  }
+
+  /** Links that save each output of the dub, and all of them as one zip. */
+  showDownloads() {
+    const bar = document.getElementById("downloads");
+    const links = this.data.downloads.map(({ label, file }) =>
+      el("a", { className: "button", href: fileURL(file), download: file.split("/").pop() }, label));
+    const zip = el("a", {
+      className: "button", href: `/api/export/${encodeURIComponent(this.name)}`, download: "",
+      title: "the dubbed media, the subtitles and the dub document in one zip",
+    }, "all (zip)");
+    bar.replaceChildren("Download", ...links, zip);
   }
 
   /** The slot of a line in the audio being played: where the dub placed it, or the original. */
@@ -137,7 +163,9 @@ export class ReviewView {
   }
 
   seek(line) {
-    this.player.currentTime = this.slot(line)[0];
+    const at = this.slot(line)[0];
+    if (this.player.readyState === 0) this.pendingAt = at; // taken up once the media is loaded
+    this.player.currentTime = at;
     this.track();
   }
 
@@ -158,6 +186,105 @@ export class ReviewView {
       `recognised by ${this.data.asr_model || "–"} · translated by ${this.data.translator || "–"}` +
       ` · spoken by ${this.data.voice || "–"}`;
     document.getElementById("next-flagged").disabled = !flagged;
+    const legend = [["⚑", "a flagged line: hover its flags for what was found"],
+      ...Object.entries(this.data.fit_legend), ...Object.entries(this.data.legend)];
+    document.getElementById("legend-list").replaceChildren(...legend.flatMap(([word, meaning]) =>
+      [el("dt", {}, word), el("dd", {}, meaning)]));
+  }
+
+  /** The review's keys: Space/K play-pause, J/L 5 s back/on, ↑/↓ the line before/after,
+   * Enter edit the line, Esc back to its row, N the next flagged line, P hear the line. */
+  key(event) {
+    if (document.body.dataset.view !== "review" || !this.data) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const typing = event.target.closest?.("textarea, input, select");
+    if (typing) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.target.closest("tr")?.focus();
+      }
+      return;
+    }
+    if (event.target.closest?.("button, a") && [" ", "Enter"].includes(event.key)) return;
+    const actions = {
+      " ": () => this.playPause(),
+      k: () => this.playPause(),
+      j: () => this.nudge(-5),
+      l: () => this.nudge(5),
+      ArrowDown: () => this.step(1),
+      ArrowUp: () => this.step(-1),
+      Enter: () => this.rows.get(this.current())?.querySelector("textarea").focus(),
+      n: () => this.nextFlagged(),
+      p: () => this.hear(this.data.lines[this.current()]),
+    };
+    const action = actions[event.key.length === 1 ? event.key.toLowerCase() : event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
+  }
+
+  playPause() {
+    if (this.player.paused) this.player.play().catch((error) => this.say(`cannot play: ${error.message}`, true));
+    else this.player.pause();
+  }
+
+  nudge(seconds) {
+    this.player.currentTime = Math.max(0, this.player.currentTime + seconds);
+  }
+
+  /** The line the editor is on: the focused row's, else the one playing, else the first. */
+  current() {
+    return this.focused ?? this.active ?? this.data.lines[0]?.line;
+  }
+
+  /** Focus the row `by` rows after the current one (in the table's order) and seek to it. */
+  step(by) {
+    const rows = [...this.body.children];
+    const at = rows.indexOf(this.rows.get(this.current()));
+    const row = rows[Math.min(Math.max(at + by, 0), rows.length - 1)];
+    if (!row) return;
+    row.focus();
+    this.seek(this.data.lines[Number(row.dataset.line)]);
+  }
+
+  /** Play one line's English (the original over its slot), then its Spanish (the dub over
+   * the slot it was placed in); the player pauses meanwhile. */
+  async hear(line) {
+    if (!line) return;
+    this.player.pause();
+    const spans = [[this.data.original, line.start, line.end]];
+    if (line.placed_start != null) spans.push([this.data.dub, line.placed_start, line.placed_end]);
+    const token = (this.hearingToken = (this.hearingToken || 0) + 1);
+    for (const [file, start, end] of spans) {
+      if (token !== this.hearingToken) return; // another line asked for meanwhile
+      await this.playSpan(fileURL(file, this.data.version), start, end);
+    }
+  }
+
+  playSpan(url, start, end) {
+    const audio = this.hearing;
+    this.spanDone?.(); // a span still playing ends here
+    return new Promise((resolve) => {
+      const done = () => {
+        audio.pause();
+        audio.removeEventListener("timeupdate", check);
+        audio.removeEventListener("loadedmetadata", begin);
+        this.spanDone = null;
+        resolve();
+      };
+      this.spanDone = done;
+      const check = () => { if (audio.currentTime >= end || audio.ended) done(); };
+      const begin = () => {
+        audio.currentTime = start;
+        audio.addEventListener("timeupdate", check);
+        audio.play().catch((error) => { this.say(`cannot play: ${error.message}`, true); done(); });
+      };
+      if (audio.src.endsWith(url) && audio.readyState > 0) begin();
+      else {
+        audio.addEventListener("loadedmetadata", begin, { once: true });
+        audio.src = url;
+      }
+    });
   }
 
   /** Seek to the next flagged line after the one being played (N). */
@@ -192,20 +319,38 @@ export class ReviewView {
     if (!line.candidates.length) candidates.append(el("span", { className: "hint" }, "–"));
     const voice = el("select", {});
     for (const id of this.data.voices) {
-      voice.append(el("option", { value: id, title: id }, id.split(":")[1] || id));
+      voice.append(el("option", { value: id, title: id }, this.data.voice_labels[id] || id));
     }
     voice.value = line.voice;
     voice.addEventListener("change", () => this.edit(line, { voice: voice.value }));
     const [start, end] = line.placed_start != null ? [line.placed_start, line.placed_end] : [line.start, line.end];
-    const row = el("tr", {},
+    const undo = el("button", { type: "button", className: "undo", title: "back to the saved text and voice" }, "↶ undo");
+    undo.addEventListener("click", () => {
+      text.value = line.translation;
+      voice.value = line.voice;
+      this.edit(line, { translation: line.translation, voice: line.voice });
+    });
+    const tools = el("div", { className: "line-tools" },
+      el("button", { type: "button", className: "hear", title: "hear this line: the English, then the Spanish (P)" }, "▶ EN → ES"),
+      undo);
+    tools.firstChild.addEventListener("click", () => this.hear(line));
+    if (line.machine != null) {
+      const machine = el("button", { type: "button", className: "machine", title: `the translator's text: ${line.machine}` }, "machine text");
+      machine.addEventListener("click", () => {
+        text.value = line.machine;
+        this.edit(line, { translation: line.machine });
+      });
+      tools.append(machine);
+    }
+    const row = el("tr", { tabIndex: 0 },
       el("td", { className: "num" }, String(line.line + 1)),
       el("td", { className: "slot", title: `original ${clock(line.start)}–${clock(line.end)}` },
         `${clock(start)}–${clock(end)}`),
       el("td", { className: "source" }, line.source),
-      el("td", { className: "translation" }, text),
+      el("td", { className: "translation" }, text, tools),
       candidates,
       el("td", {}, voice),
-      el("td", { className: `fit ${line.fit}` }, line.fit),
+      el("td", { className: `fit ${line.fit}`, title: this.data.fit_legend[line.fit] || "" }, line.fit),
       el("td", { className: `speedup${"fast" in line.flags ? " high" : ""}` }, `×${line.speedup.toFixed(2)}`),
       this.flagCell(line));
     row.dataset.line = line.line;
@@ -213,6 +358,7 @@ export class ReviewView {
     row.addEventListener("click", (event) => {
       if (!event.target.closest("textarea, select, button")) this.seek(line);
     });
+    row.addEventListener("focus", () => { this.focused = line.line; });
     return row;
   }
 
@@ -305,8 +451,10 @@ export class ReviewView {
       const seconds = (performance.now() - started) / 1000;
       this.app.metrics.redub = {
         seconds, synthesized: job.synthesized, reused: job.reused, stages: job.stages,
+        remixed: job.remixed,
       };
-      this.say(`re-dubbed: ${job.synthesized} clip(s) spoken again, ${job.reused} from the cache;` +
+      this.say(`re-dubbed: ${job.synthesized} clip(s) spoken again, ${job.reused} from the cache,` +
+        ` ${job.remixed} s of the track mixed again;` +
         ` the new audio played ${seconds.toFixed(1)} s after “Re-dub”`);
     }, { once: true });
     this.load(this.data.version, this.slot(first)[0], true);
