@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from dubber import __version__
 from dubber.cli import bench, components, dub, evaluate, live, models, serve, studio
@@ -91,7 +92,7 @@ def fail(message: str, code: int) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
     if code == StoppedError.exit_code:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dubber.cli.options import Device, DeviceOption, OfflineOption, TranslatorEngine, open_store
@@ -167,10 +168,10 @@ def bench(
     _print(rows, comparisons, inputs.origin)
     if json_:
         results.write_json(json_, rows, comparisons, sweep, inputs.origin)
-        console.print(f"wrote {json_}")
+        console.print(f"wrote {json_}", markup=False, highlight=False)
     if markdown:
         results.write_markdown(markdown, rows, comparisons)
-        console.print(f"wrote {markdown}")
+        console.print(f"wrote {markdown}", markup=False, highlight=False)
     if any(c.flagged for c in comparisons):
         raise DubberError(
             f"{sum(c.flagged for c in comparisons)} setting(s) slower than the baseline by more "
@@ -190,7 +191,7 @@ def _print(rows: list, comparisons: list, origin: str) -> None:
         table.add_column("vs baseline")
     for r in rows:
         primary = f"{r.primary} {format_metric(r, r.primary)}"
-        cells = [r.stage, r.name, describe_params(r), primary, other_metrics(r)]
+        cells = [r.stage, r.name, *map(escape, (describe_params(r), primary, other_metrics(r)))]
         cells.append(f"{r.peak_rss_mb:.0f}")
         if comparisons:
             c = versus.get(r.key)

@@ -174,7 +174,11 @@ def speak(
     )
     speech = synthesize_all(synthesizer, text, rate=rate)
     write_wav(output, speech.samples, speech.sample_rate)
-    console.print(f"wrote {output} ({speech.duration:.1f} s, {synthesizer.name})")
+    console.print(
+        f"wrote {output} ({speech.duration:.1f} s, {synthesizer.name})",
+        markup=False,
+        highlight=False,
+    )
 
 
 def check_language(recognizer: object, model: str | None, language: str | None) -> str | None:

@@ -56,7 +56,7 @@ def summary_table(reports: Sequence[DubReport]) -> Table:
     for report in reports:
         times = [report.seconds.get(stage, 0.0) for stage in Stage]
         table.add_row(
-            report.outputs.media.name,
+            escape(report.outputs.media.name),
             f"{report.document.duration:.1f}s",
             *(f"{t:.1f}s" for t in times),
             f"{report.real_time_factor:.2f}",
@@ -225,7 +225,7 @@ def demo(
         with console.status("making the sample video"):
             english, _ = load_synthesizer(store, None, "en", runtime)
             build_demo_video(sample, narrate(english), english.sample_rate)
-        console.print(f"made {sample}")
+        console.print(f"made {sample}", markup=False, highlight=False)
     if studio:
         from dubber.cli.studio import run_studio
 

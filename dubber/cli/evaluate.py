@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dubber.cli.options import (
@@ -86,12 +87,12 @@ def _show(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in summary(report).items():
-        table.add_row(key, format_value(value))
+        table.add_row(escape(key), escape(format_value(value)))
     Console().print(table)
     for name, signature in report.get("signature", {}).items():
         print(f"{name} signature: {signature}")
     for path in save_report(report, kind, json_path, out_dir, extra, inputs):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -238,8 +239,8 @@ def latency_table(lines: list[Line]) -> Table:
             f"{line.start:.1f}-{line.end:.1f}",
             audio,
             _seconds(start_to_caption(line)),
-            _clip(line.source),
-            _clip(line.translation),
+            escape(_clip(line.source)),
+            escape(_clip(line.translation)),
         )
     summary = summarise(lines)
     for name in ("p50", "p95", "max"):

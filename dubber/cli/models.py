@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -71,8 +72,8 @@ def list_models(
             manifest.kind,
             _languages(manifest),
             f"{manifest.size_mb:.0f} MB",
-            model.where if model else "not installed",
-            manifest.notes,
+            escape(model.where) if model else "not installed",
+            escape(manifest.notes),
         )
     Console().print(table)
 

@@ -79,4 +79,4 @@ def write_or_print(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
     else:
         atomic_write_text(output, text)
-        console.print(f"wrote {output}")
+        console.print(f"wrote {output}", markup=False, highlight=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dubber.cli.options import (
     ComputeTypeOption,
@@ -87,15 +88,17 @@ def run_studio(
         raise
     if not is_loopback(host):
         console.print(
-            f"[bold yellow]warning:[/] listening on {host}: anyone who can reach this machine"
-            f" and has the address below can open the studio and read the media in"
-            f" {app.library.root}",
+            f"[bold yellow]warning:[/] listening on {escape(host)}: anyone who can reach this"
+            f" machine and has the address below can open the studio and read the media in"
+            f" {escape(str(app.library.root))}",
             highlight=False,
         )
     if logging.getLogger().getEffectiveLevel() <= logging.WARNING:  # not --quiet
         logging.getLogger("dubber.studio.jobs").setLevel(logging.INFO)  # each dub's end
     address = url_of(host, bound, app.token, fragment)
-    console.print(f"dubber studio: {address} (Ctrl-C stops)", highlight=False, soft_wrap=True)
+    console.print(
+        f"dubber studio: {escape(address)} (Ctrl-C stops)", highlight=False, soft_wrap=True
+    )
     try:
         serve(app, sock)
     except KeyboardInterrupt:

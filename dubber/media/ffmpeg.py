@@ -4,6 +4,7 @@ turned into one-line errors."""
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,7 +51,26 @@ def run(
     command = [binary(program), "-hide_banner", "-loglevel", loglevel]
     if program == "ffmpeg":
         command.append("-nostdin")
-    return subprocess.run([*command, *arguments], input=stdin, capture_output=True, check=False)
+    files = _file_names(program, arguments)
+    return subprocess.run([*command, *files], input=stdin, capture_output=True, check=False)
+
+
+def _file_names(program: str, arguments: list[str]) -> list[str]:
+    """The arguments with every file name (ffmpeg's inputs and output, ffprobe's input) that
+    starts with `-` or holds a `:` written as a `file:` URL, so that it is never read as an
+    option or a protocol."""
+    named = {len(arguments) - 1} | {i + 1 for i, a in enumerate(arguments[:-1]) if a == "-i"}
+    if program == "ffprobe":
+        named = {len(arguments) - 1}
+    return [f"file:{a}" if i in named and _ambiguous(a) else a for i, a in enumerate(arguments)]
+
+
+def _ambiguous(name: str) -> bool:
+    """A file name ffmpeg would take for an option (`-talk.wav`) or, an existing file, for a
+    protocol (`clip:1.wav`); not "-", "pipe:" or a filter graph."""
+    if name == "-" or name.startswith(("pipe:", "file:")):
+        return False
+    return name.startswith("-") or (":" in name.split("/", 1)[0] and os.path.isfile(name))
 
 
 def pcm_input_arguments(samples: np.ndarray, sample_rate: int) -> list[str]:

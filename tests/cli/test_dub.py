@@ -169,3 +169,12 @@ def test_each_input_is_probed_once(clip, tmp_path):
     probes = log.read_text().splitlines()
     assert len([line for line in probes if line.endswith(str(clip))]) == 1
     assert len(probes) == 2 and ".part.mp4" in probes[1]  # the output, checked before it is kept
+
+
+def test_text_in_brackets_is_printed_as_it_is_not_read_as_markup(tmp_path):
+    missing = tmp_path / "clip[offline] [bold]1[/].wav"
+    done = run_dubber("dub", str(missing))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: file not found: {missing}"
+    listed = run_dubber("models", "list")
+    assert "'dubber[llm]':" in listed.stdout  # a model's notes, in the table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from dubber.errors import UsageError
 from dubber.media.decode import MappedAudio, decode_audio, write_wav
+from dubber.media.probe import probe
 from tests.helpers.media import make_video
 
 RATE = 16000
@@ -69,3 +71,12 @@ def test_a_file_with_no_audio_or_no_samples_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="holds no decodable audio"):
         MappedAudio(empty, tmp_path / "b.f32")
     assert not list(tmp_path.glob("*.f32"))
+
+
+def test_file_names_that_look_like_options_or_protocols_reach_ffmpeg_as_files(tmp_path):
+    samples = np.sin(np.linspace(0, 100, 8000)).astype(np.float32)
+    for name in ("-talk.wav", "clip:1.wav"):
+        with contextlib.chdir(tmp_path):
+            write_wav(Path(name), samples, 16000)
+            assert probe(Path(name)).duration == pytest.approx(0.5, abs=0.01)
+            assert len(decode_audio(Path(name))) == pytest.approx(8000, abs=2)
