@@ -37,6 +37,7 @@ from dubber.cli.options import (
     runtime_options,
 )
 from dubber.cli.output import console
+from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions
 from dubber.media.decode import AUDIO_RATE
@@ -193,6 +194,8 @@ def live(
         srt=srt,
         stats=stats,
     )
+    if speed != 1.0 and input_ in (None, "-"):
+        raise UsageError("--speed plays a file faster: it needs --input FILE")
     inputs = [Path(input_)] if input_ not in (None, "-") else []
     outputs.plan(inputs, force, (source.value, to.value)).check()
     audio_source = open_source(input_, rate, _device_id(mic))

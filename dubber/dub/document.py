@@ -7,6 +7,7 @@ that is wrong.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -24,6 +25,14 @@ from dubber.media.subtitles import Cue
 from dubber.outputs import atomic_write_text
 
 FORMAT_VERSION = 2  # 1 called the lines "utterances"; it is still read
+DOCUMENT_KEYS = {
+    "version", "media", "duration", "source_language", "target_language", "asr_model",
+    "translator", "voice", "history", "spoken_edits",
+}  # fmt: skip
+LINE_KEYS = {
+    "index", "start", "end", "source", "words", "hypotheses", "translation", "voice",
+    "pitch_hz", "rate", "stretch", "placed_start", "placed_end", "fit", "flags",
+}  # fmt: skip
 _MISSING = object()
 
 
@@ -100,7 +109,9 @@ class DubDocument:
             raise UsageError(
                 f"{where} is dub format version {version}, this dubber reads {FORMAT_VERSION}"
             )
-        lines = reader.get(data, "lines" if version == FORMAT_VERSION else "utterances", list)
+        lines_key = "lines" if version == FORMAT_VERSION else "utterances"
+        reader.known(data, {*DOCUMENT_KEYS, lines_key})
+        lines = reader.get(data, lines_key, list)
         return cls(
             media=reader.get(data, "media", str),
             duration=reader.number(data, "duration", minimum=0.0),
@@ -149,6 +160,14 @@ class _Reader:
         shown = shown if len(shown) <= 40 else shown[:39] + "…"
         return UsageError(f"{self.where}: {self.context}{name} must be {wanted}, not {shown}")
 
+    def known(self, data: dict, keys: set[str]) -> None:
+        """Refuse a key dubber does not read (a misspelt field would drop its edit unseen)."""
+        for key in data:
+            if key not in keys:
+                close = difflib.get_close_matches(str(key), sorted(keys), n=1)
+                hint = f": did you mean '{close[0]}'?" if close else ""
+                raise UsageError(f"{self.where}: {self.context}unknown field '{key}'{hint}")
+
     def _present(self, data: dict, name: str, default: Any) -> bool:
         """Whether `name` has a value; a missing field without a default is an error."""
         if name in data and not (data[name] is None and default is not _MISSING):
@@ -183,6 +202,7 @@ class _Reader:
         self.context = f"line {number}: "
         if not isinstance(item, dict):
             raise self.error("the line", "an object", item)
+        self.known(item, LINE_KEYS)
         start = self.number(item, "start", minimum=0.0)
         end = self.number(item, "end", minimum=0.0)
         if end < start:

@@ -197,3 +197,11 @@ def test_cli_ctrl_c_flushes_every_output(shared_data, tmp_path):
     assert len(track) / AUDIO_RATE >= last - 0.1
     tail = track[int((last - 1.0) * AUDIO_RATE) : int(last * AUDIO_RATE)]
     assert float(abs(tail).max()) > 0.01, "the last line's speech is missing from the WAV"
+
+
+def test_speed_without_an_input_file_says_what_it_needs():
+    done = run_dubber("live", "--speed", "2")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "error: --speed plays a file faster: it needs --input FILE",
+    )

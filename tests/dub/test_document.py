@@ -61,6 +61,11 @@ def test_a_version_1_document_still_reads(tmp_path):
         (lambda d: d["lines"][0].pop("start"), "line 1: 'start' is missing"),
         (lambda d: d.update(lines={}), "'lines' must be a list"),
         (lambda d: d.update(version=7), "dub format version 7"),
+        (
+            lambda d: d["lines"][0].update(transaltion="Hola."),
+            "line 1: unknown field 'transaltion': did you mean 'translation'",
+        ),
+        (lambda d: d.update(notes="x"), "unknown field 'notes'"),
     ],
 )
 def test_a_wrong_field_is_named(tmp_path, edit, message):
