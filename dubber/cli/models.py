@@ -44,6 +44,8 @@ class LLMRuntime(str, Enum):
     ctranslate2 = "ctranslate2"
 
 
+WIDE_TABLE = 120  # columns from which the table has room for the notes
+NARROW_CAPTION = "notes and where each model comes from: a wider window, or --json"
 ModelIds = Annotated[list[str], typer.Argument(help="Model ids (see 'dubber models list').")]
 
 
@@ -65,17 +67,24 @@ def list_models(
     if as_json:
         print(json.dumps([_summary(m, i) for m, i in rows], indent=2, ensure_ascii=False))
         return
-    table = Table("id", "kind", "languages", "size", "installed", "notes", show_lines=False)
+    out = Console()
+    wide = out.width >= WIDE_TABLE
+    table = Table(show_lines=False, caption=None if wide else NARROW_CAPTION)
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("languages")
+    table.add_column("size", no_wrap=True)
+    table.add_column("installed", no_wrap=not wide)
+    if wide:
+        table.add_column("notes")
     for manifest, model in rows:
-        table.add_row(
-            manifest.id,
-            manifest.kind,
-            _languages(manifest),
-            f"{manifest.size_mb:.0f} MB",
-            escape(model.where) if model else "not installed",
-            escape(manifest.notes),
-        )
-    Console().print(table)
+        cells = [manifest.id, manifest.kind, _languages(manifest), f"{manifest.size_mb:.0f} MB"]
+        if model is None:
+            cells.append("not installed")
+        else:
+            cells.append(escape(model.where) if wide else model.origin)
+        table.add_row(*cells, *([escape(manifest.notes)] if wide else []))
+    out.print(table)
 
 
 @app.command()

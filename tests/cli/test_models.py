@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dubber.cli.app import app
+from dubber.store.store import Store
 from tests.helpers.cli import one_line_error
 from tests.helpers.cli import run_dubber as dubber
 from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
@@ -128,3 +129,14 @@ def test_a_truncated_or_foreign_gguf_import_is_a_one_line_error(tmp_path):
     ):
         one_line_error(dubber("models", "import", str(path), home=home), message)
     assert not (home / "models" / "qwen2.5-coder-1.5b-instruct").exists()
+
+
+def test_the_model_list_is_readable_in_80_columns():
+    done = dubber("models", "list", env={"COLUMNS": "80"})
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and all(len(line) <= 80 for line in lines)
+    assert len(lines) < 40  # one or two lines a model, not a word a line
+    for manifest in Store().catalogue.all():
+        assert f"│ {manifest.id} " in done.stdout  # whole, never cut
+    wide = dubber("models", "list", env={"COLUMNS": "200"})
+    assert "notes" in wide.stdout.splitlines()[1]
