@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from dubber.chain.fit import FitOutcome, FitRules
 from dubber.chain.line import Line
@@ -45,10 +46,15 @@ from dubber.media.mix import Background, MixRules
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
+WIDE_SUMMARY = 120  # columns the summary needs for a column per figure
 
-def summary_table(reports: Sequence[DubReport]) -> Table:
+
+def summary_table(reports: Sequence[DubReport], width: int = WIDE_SUMMARY) -> Table:
     """Per file: audio length, seconds and real-time factor per stage, how lines were fitted,
-    and how many the dub flagged for an editor."""
+    and how many the dub flagged for an editor; narrower than WIDE_SUMMARY, the figures of a
+    file as one wrapped sentence beside its whole name."""
+    if width < WIDE_SUMMARY:
+        return _narrow_summary(reports)
     table = Table(title="dub summary", title_justify="left")
     headings = ("file", "audio", *(s.value for s in Stage), "RTF", "lines", "sped up", "stretched")
     for heading in (*headings, "not fit", "flagged"):
@@ -66,6 +72,22 @@ def summary_table(reports: Sequence[DubReport]) -> Table:
             str(report.count(FitOutcome.overflow)),
             str(sum(bool(line.flags) for line in report.document.lines)),
         )
+    return table
+
+
+def _narrow_summary(reports: Sequence[DubReport]) -> Table:
+    table = Table("file", "dub", title="dub summary", title_justify="left", show_lines=True)
+    for report in reports:
+        times = ", ".join(f"{s.value} {report.seconds.get(s, 0.0):.1f}s" for s in Stage)
+        fitted = report.count(FitOutcome.rate) + report.count(FitOutcome.borrowed)
+        flagged = sum(bool(line.flags) for line in report.document.lines)
+        text = (
+            f"{report.document.duration:.1f}s of audio at RTF {report.real_time_factor:.2f}"
+            f" ({times}); {len(report.document.lines)} lines: {fitted} sped up,"
+            f" {report.count(FitOutcome.stretched)} stretched (max {report.max_speedup:.2f}x),"
+            f" {report.count(FitOutcome.overflow)} not fit, {flagged} flagged"
+        )
+        table.add_row(Text(report.outputs.media.name, overflow="fold"), text)
     return table
 
 
@@ -175,7 +197,7 @@ def run_dubs(
             f"wrote {report.outputs.media} (+ subtitles and {report.outputs.document.name})"
         )
         reports.append(report)
-    console.print(summary_table(reports))
+    console.print(summary_table(reports, console.width))
     for report in reports:
         for line in report.document.lines:
             print_line_notes(report.outputs.media.name, line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import subprocess
@@ -12,8 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from dubber.cli.dub import summary_table
+from dubber.media.decode import write_wav
 from tests.helpers.cli import one_line_error, run_dubber
+from tests.helpers.fakes import beeps, dub_file, fake_engines
 from tests.helpers.media import make_video, speech_with_pauses
 
 
@@ -178,3 +183,16 @@ def test_text_in_brackets_is_printed_as_it_is_not_read_as_markup(tmp_path):
     assert done.stderr.strip() == f"error: file not found: {missing}"
     listed = run_dubber("models", "list")
     assert "'dubber[llm]':" in listed.stdout  # a model's notes, in the table
+
+
+def test_the_dub_summary_reads_in_80_columns_with_the_whole_file_name(calibration, tmp_path):
+    media = tmp_path / "a rather long name for the evening news of tuesday.wav"
+    write_wav(media, beeps([(0.3, 1.3), (2.0, 3.0)], 3.5), 16000)
+    engines = fake_engines(calibration, ("Good evening.", "Roads are closed."))
+    report = dub_file(engines, media, tmp_path / "out" / "news.es.wav", tmp_path / "work")
+    for width in (80, 200):
+        out = Console(width=width, record=True, file=io.StringIO())
+        out.print(summary_table([report], width))
+        text = out.export_text()
+        assert all(len(line) <= width for line in text.splitlines())
+        assert "news.es.wav" in text and "RTF" in text and "not fit" in text
