@@ -36,8 +36,14 @@ from dubber.errors import UsageError
 from dubber.inputs import read_text
 from dubber.media.decode import AUDIO_RATE, MappedAudio
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
-from dubber.media.mux import MIX_RATE, SubtitleTrack, mux_dub
-from dubber.media.patch import AAC_FRAME, can_patch, changed_frames, changed_spans, patch_dub
+from dubber.media.mux import SubtitleTrack, mux_dub
+from dubber.media.patch import (
+    can_patch,
+    changed_frames,
+    changed_spans,
+    frames_seconds,
+    patch_dub,
+)
 from dubber.media.probe import MediaInfo
 from dubber.media.subtitles import format_srt, format_vtt, parse_srt
 from dubber.outputs import staged
@@ -348,19 +354,19 @@ class DubJob:
                 for lang in (opts.target_language, opts.source_language)
                 if cues[lang]
             ]
-            kept = {"keep_original_audio": opts.keep_original_audio}
-            kept["source_language"] = opts.source_language
             if last is not None:
                 patch_dub(
                     self.media, outputs.media, voice, gain, last.gain_db, frames,
-                    temps[outputs.media], opts.target_language, tracks, self.work.path, **kept,
+                    temps[outputs.media], opts.target_language, tracks, self.work.path,
+                    keep_original_audio=opts.keep_original_audio,
+                    source_language=opts.source_language,
                 )  # fmt: skip
-                gain_db = last.gain_db
-                self.report.remixed = sum(len(f) for f in frames) * AAC_FRAME / MIX_RATE
+                gain_db, self.report.remixed = last.gain_db, frames_seconds(frames)
             else:
                 gain_db = mux_dub(
                     self.media, voice, gain, temps[outputs.media], opts.target_language, tracks,
-                    **kept,
+                    keep_original_audio=opts.keep_original_audio,
+                    source_language=opts.source_language,
                 )  # fmt: skip
                 self.report.remixed = document.duration
             document.spoken_edits = len(document.history)  # this dub speaks every edit so far
@@ -384,7 +390,7 @@ class DubJob:
         spans = changed_spans(last.voice, voice) + changed_spans(last.gain, gain)
         padded = [(start - PATCH_MARGIN_S, end + PATCH_MARGIN_S) for start, end in spans]
         frames = changed_frames(padded, self.media.duration)
-        seconds = sum(len(f) for f in frames) * AAC_FRAME / MIX_RATE
+        seconds = frames_seconds(frames)
         if seconds > PATCH_AT_MOST * self.media.duration:
             return None, []
         log.info("re-dub: %.1f of %.1f s of the dub track change", seconds, self.media.duration)

@@ -59,9 +59,9 @@ def _file_names(program: str, arguments: list[str]) -> list[str]:
     """The arguments with every file name (ffmpeg's inputs and output, ffprobe's input) that
     starts with `-` or holds a `:` written as a `file:` URL, so that it is never read as an
     option or a protocol."""
-    named = {len(arguments) - 1} | {i + 1 for i, a in enumerate(arguments[:-1]) if a == "-i"}
-    if program == "ffprobe":
-        named = {len(arguments) - 1}
+    named = {len(arguments) - 1}  # ffmpeg's output, ffprobe's input
+    if program == "ffmpeg":
+        named |= {i + 1 for i, a in enumerate(arguments[:-1]) if a == "-i"}
     return [f"file:{a}" if i in named and _ambiguous(a) else a for i, a in enumerate(arguments)]
 
 

@@ -39,6 +39,11 @@ def mix_graph(channels: int) -> str:
     )
 
 
+def dub_graph(channels: int, gain_db: float) -> str:
+    """The mix graph with the loudness gain applied, out as [dub]."""
+    return f"{mix_graph(channels)};[mix]volume={gain_db:.2f}dB[dub]"
+
+
 def mix_inputs(source: Path, voice: RawAudio, gain: RawAudio, start: float = 0.0) -> list[str]:
     """ffmpeg inputs 0-2 of the mix (the original, the voice, the gain), from `start` seconds."""
     seek = ["-ss", f"{start:.6f}"] if start else []
@@ -109,7 +114,7 @@ def mux_dub(
     loudness = measure_loudness(source, voice, gain, channels)
     embed = subtitles if info.has_video and suffix in _SUBTITLE_CODECS else []
     codec = _AUDIO_CODECS.get(suffix) if info.has_video else None
-    graph = f"{mix_graph(channels)};[mix]volume={loudness.gain_db():.2f}dB[dub]"
+    graph = dub_graph(channels, loudness.gain_db())
     arguments = [*mix_inputs(source, voice, gain), "-filter_complex", graph]
     for track in embed:
         arguments += ["-i", str(track.path)]

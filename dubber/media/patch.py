@@ -21,7 +21,7 @@ from dubber.media.mux import (
     SubtitleTrack,
     audio_encoder_arguments,
     check_written,
-    mix_graph,
+    dub_graph,
     mix_inputs,
     track_arguments,
 )
@@ -36,6 +36,11 @@ def can_patch(output: Path, media: MediaInfo) -> bool:
     """Whether a dub of `media` written to `output` can be patched: dubber writes its dub
     track there as AAC in an MP4-family file with the video."""
     return output.suffix.lower() in PATCHABLE_SUFFIXES and media.has_video
+
+
+def frames_seconds(frames: Sequence[range]) -> float:
+    """How many seconds of the dub track `frames` hold."""
+    return sum(len(stretch) for stretch in frames) * AAC_FRAME / MIX_RATE
 
 
 def changed_spans(old: RawAudio, new: RawAudio, chunk_s: float = 0.1) -> list[tuple[float, float]]:
@@ -108,9 +113,9 @@ def patch_dub(
         piece = work / f"stretch-{index}.aac"
         seconds = first * AAC_FRAME / MIX_RATE
         count = len(stretch) + (stretch.start - first) + LEAD
-        graph = f"{mix_graph(channels)};[mix]volume={gain_db:.2f}dB[dub]"
         arguments = mix_inputs(media.path, voice, gain, start=seconds)
-        arguments += ["-filter_complex", graph, "-map", "[dub]", "-ar", str(MIX_RATE)]
+        arguments += ["-filter_complex", dub_graph(channels, gain_db), "-map", "[dub]"]
+        arguments += ["-ar", str(MIX_RATE)]
         arguments += [*audio_encoder_arguments("aac", channels), "-frames:a", str(count + 1)]
         run_ffmpeg([*arguments, "-f", "adts", "-y", str(piece)])
         encoded = adts_frames(piece.read_bytes())
