@@ -19,9 +19,9 @@ class UsageError(DubberError):
 class ModelNotInstalledError(DubberError):
     """A model is in the catalogue but not in the store."""
 
-    def __init__(self, model_id: str) -> None:
+    def __init__(self, model_id: str, advice: str = "") -> None:
         super().__init__(
-            f"model '{model_id}' is not installed: run 'dubber models pull {model_id}'"
+            f"model '{model_id}' is not installed: {advice or f'run dubber models pull {model_id}'}"
         )
         self.model_id = model_id
 

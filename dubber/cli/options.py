@@ -104,5 +104,8 @@ def runtime_options(
 
 
 def open_store(offline: bool) -> Store:
-    """The model store, offline when the flag or the environment says so."""
-    return Store(offline=is_offline(offline))
+    """The model store, offline when the flag or the environment says so; a model fetched or
+    prepared on its first use shows its progress."""
+    from dubber.cli.output import DownloadBars
+
+    return Store(offline=is_offline(offline), progress=DownloadBars())

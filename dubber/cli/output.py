@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.progress import Progress as Bars
 
 from dubber.outputs import atomic_write_text
@@ -56,14 +64,48 @@ def stage_progress(name: str, stages: Sequence[str]) -> Iterator[StageProgress]:
         yield report
 
 
+class DownloadBars:
+    """A model store's progress hook: one bar per file downloaded or joined, on a terminal,
+    shown while any file is under way and gone when they are all done."""
+
+    def __init__(self) -> None:
+        self._bars: Bars | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        if self._bars is None:
+            self._bars = Bars(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            )
+            self._bars.start()
+        if name not in self._tasks:
+            self._tasks[name] = self._bars.add_task(name, total=total)
+        self._bars.update(self._tasks[name], completed=done, total=total)
+        if all(task.finished for task in self._bars.tasks):
+            self.close()
+
+    def close(self) -> None:
+        """Take the bars off the terminal (what is finished or not)."""
+        if self._bars is not None:
+            self._bars.stop()
+        self._bars, self._tasks = None, {}
+
+
 @contextmanager
 def loading_status(store: Store, message: str) -> Iterator[None]:
     """A spinner saying `message` while models load; a model prepared on its first use (packs
     joined into the store) shows how far it is there."""
 
     def preparing(name: str, done: int, total: int | None) -> None:
-        share = f" {done / total:.0%}" if total else ""
-        status.update(f"{message}: preparing {name}{share}")
+        size = f" {done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f" {done / 1e6:.0f} MB"
+        status.update(f"{message}: fetching or preparing {name}{size}")
 
     with console.status(message) as status:
         previous, store.progress = store.progress, preparing

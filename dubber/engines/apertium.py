@@ -153,6 +153,15 @@ class ApertiumTranslator:
         )
 
 
+def apertium_installed(source_language: str, target_language: str) -> bool:
+    """True when Apertium and its mode for the pair are installed."""
+    try:
+        ApertiumTranslator(source_language, target_language).close()
+    except DubberError:
+        return False
+    return True
+
+
 def _mode_file(binary: str, mode: str) -> Path:
     """The `.mode` file Apertium itself runs for `mode` (beside its data)."""
     for share in (Path(binary).resolve().parents[1] / "share", Path("/usr/share")):

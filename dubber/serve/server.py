@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,7 @@ from dubber.engines.wire import (
 )
 from dubber.errors import DubberError
 from dubber.media.decode import AUDIO_RATE
+from dubber.serve.processes import Process, descendants, end
 
 log = logging.getLogger(__name__)
 
@@ -442,6 +444,7 @@ def serve(
         strict_readiness=True,
         exit_timeout_secs=10,
     )
+    spawned: list[Process] = []
     with _sigterm_as_interrupt():
         try:
             with Triton(config=config) as triton:
@@ -449,6 +452,11 @@ def serve(
                 triton.run()
                 if on_ready is not None:
                     on_ready()
-                triton.serve()
+                try:
+                    triton.serve()
+                finally:
+                    spawned = descendants(os.getpid())
         except KeyboardInterrupt:
             log.info("stopped")
+        finally:
+            end(spawned)

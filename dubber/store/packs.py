@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,3 +69,29 @@ def _reporter(progress: ProgressHook, name: str, total: int) -> Callable[[int], 
 def packed_bytes(located: Located) -> int:
     """The size of the model files the packs give."""
     return sum(path.stat().st_size for paths in located.values() for path in paths)
+
+
+def install_command(packages: tuple[str, ...], distribution: str = "dubber") -> str:
+    """How to install `packages`: dubber's extra that lists them all, read from its metadata
+    (`pip install 'dubber[offline]'`), else the packages themselves."""
+    try:
+        requirements = importlib.metadata.requires(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        requirements = []
+    extras: dict[str, set[str]] = {}
+    for requirement in requirements:
+        name, _, marker = requirement.partition(";")
+        if "extra ==" not in marker:
+            continue
+        extra = marker.split("extra ==", 1)[1].strip().strip("'\"")
+        package = re.split(r"[<>=!~\[ ]", name.strip(), maxsplit=1)[0]
+        extras.setdefault(extra, set()).add(_normalised(package))
+    wanted = {_normalised(package) for package in packages}
+    for extra, listed in sorted(extras.items(), key=lambda item: len(item[1])):
+        if wanted <= listed:
+            return f"pip install '{distribution}[{extra}]'"
+    return f"pip install {' '.join(packages)}"
+
+
+def _normalised(package: str) -> str:
+    return re.sub(r"[-_.]+", "-", package).lower()

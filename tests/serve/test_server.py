@@ -41,6 +41,7 @@ from dubber.engines.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
 from dubber.errors import DubberError, UsageError  # noqa: E402
 from dubber.media.decode import decode_audio  # noqa: E402
 from dubber.media.probe import probe  # noqa: E402
+from dubber.serve.processes import descendants  # noqa: E402
 from dubber.serve.server import free_ports  # noqa: E402
 from tests.helpers.models import engines as loaded_engines  # noqa: E402
 
@@ -54,33 +55,6 @@ START_TIMEOUT = 180
 
 def pid_of(path: Path) -> int:
     return int(path.name)
-
-
-def children(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of every descendant of `pid`, read from /proc."""
-    found, parents = [], {pid}
-    for entry in sorted(
-        Path("/proc").iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else 0
-    ):
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid in parents:
-            parents.add(int(entry.name))
-            found.append((int(entry.name), cmdline))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 class Server:
@@ -377,11 +351,11 @@ def test_dub_command_refuses_a_voice_the_server_does_not_run(server, shared_data
 
 def test_sigterm_stops_everything(server):
     """Runs last in this module: the server shuts down gracefully and leaves nothing behind."""
-    spawned = children(server.process.pid)
-    assert any("tritonserver" in command for _, command in spawned)
+    spawned = descendants(server.process.pid)
+    assert any("tritonserver" in process.command for process in spawned)
     assert server.stop() == 0
-    deadline = time.monotonic() + 90  # a loaded machine takes its time to end the stubs
-    while any(alive(pid) for pid, _ in spawned) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30  # the server waits for them; only zombies may linger
+    while any(process.running() for process in spawned) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [command for pid, command in spawned if alive(pid)]
+    assert not [process for process in spawned if process.running()]
     assert http_status(f"{server.url}/v2/health/live") is None

