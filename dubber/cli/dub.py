@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -139,6 +140,10 @@ def dub(
     threads: ThreadsOption = None,
     offline: OfflineOption = False,
     server: ServerOption = None,
+    json_: Annotated[
+        bool,
+        typer.Option("--json", help="Print the summary as JSON on standard output (no table)."),
+    ] = False,
 ) -> None:
     """Dub video or audio files into Spanish, in sync, keeping the background sound."""
     from dubber.chain.glossary import Glossary
@@ -169,7 +174,7 @@ def dub(
     )
     requests = plan_dubs(media, output, options, force)
     store, runtime = open_store(offline), runtime_options(device, compute_type, threads)
-    run_dubs(requests, options, choice, store, runtime, server)
+    run_dubs(requests, options, choice, store, runtime, server, as_json=json_)
 
 
 def run_dubs(
@@ -179,9 +184,10 @@ def run_dubs(
     store: Store,
     runtime: RuntimeOptions,
     server: str | None = None,
+    as_json: bool = False,
 ) -> list[DubReport]:
-    """Load the engines once, dub every file with progress bars, then print the summary and the
-    lines that did not fit."""
+    """Load the engines once, dub every file with progress bars, then print the summary (a
+    table, or `as_json` on standard output) and the lines that did not fit."""
     from dubber.dub.batch import dub_files
     from dubber.engines.load import load_engines
 
@@ -197,7 +203,10 @@ def run_dubs(
             f"wrote {report.outputs.media} (+ subtitles and {report.outputs.document.name})"
         )
         reports.append(report)
-    console.print(summary_table(reports, console.width))
+    if as_json:
+        print(json.dumps([report.summary() for report in reports], indent=2, ensure_ascii=False))
+    else:
+        console.print(summary_table(reports, console.width))
     for report in reports:
         for line in report.document.lines:
             print_line_notes(report.outputs.media.name, line)

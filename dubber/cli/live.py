@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,7 @@ from dubber.cli.output import console
 from dubber.errors import UsageError
 from dubber.live.config import LiveConfig
 from dubber.live.session import Captions
+from dubber.live.stats import stats_json
 from dubber.media.decode import AUDIO_RATE
 
 
@@ -134,6 +136,12 @@ def live(
     stats: Annotated[
         Path | None, typer.Option(help="Write per-utterance latencies as JSON here.")
     ] = None,
+    json_: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the latencies as JSON on standard output (no table) at the end."
+        ),
+    ] = False,
     pause_ms: Annotated[
         int, typer.Option(min=100, max=3000, help="Silence that ends an utterance (ms).")
     ] = LiveConfig.pause_ms,
@@ -225,7 +233,10 @@ def live(
                 f"listening to {what} (Ctrl-C stops)", highlight=False
             ),
         )  # fmt: skip
-    console.print(latency_table(session.lines))
+    if json_:
+        sys.stdout.write(stats_json(session.lines, session.report()))
+    else:
+        console.print(latency_table(session.lines))
 
 
 def latency_table(lines: list[Line]) -> Table:

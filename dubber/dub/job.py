@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,6 +120,30 @@ class DubReport:
     def add_time(self, stage: Stage, seconds: float) -> None:
         """Count `seconds` towards a stage."""
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def summary(self) -> dict[str, Any]:
+        """The summary table's figures and the files written, for `dub --json`."""
+        lines = self.document.lines
+        return {
+            "media": str(self.outputs.media),
+            "document": str(self.outputs.document),
+            "subtitles": {kind: str(path) for kind, path in self.outputs.subtitles.items()},
+            "engines": {
+                "asr": self.document.asr_model,
+                "mt": self.document.translator,
+                "tts": self.document.voice,
+            },
+            "audio_seconds": round(self.document.duration, 3),
+            "seconds": {stage.value: round(self.seconds.get(stage, 0.0), 3) for stage in Stage},
+            "wall_seconds": round(self.wall_seconds, 3),
+            "real_time_factor": round(self.real_time_factor, 4),
+            "lines": len(lines),
+            "fit": {outcome.value: self.count(outcome) for outcome in FitOutcome},
+            "max_speedup": round(self.max_speedup, 3),
+            "flagged": sum(bool(line.flags) for line in lines),
+            "spoken": self.synthesized,
+            "reused": self.reused,
+        }
 
 
 class DubJob:

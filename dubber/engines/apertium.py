@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dubber.engines.types import Hypothesis, Translation
 from dubber.errors import DubberError
+from dubber.text import chunk_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ _SPECIAL = re.compile(r"([\[\]^$/\\@<>{}])")
 _ESCAPED = re.compile(r"\\(.)")
 _BLANKS = re.compile(r"\[\]")
 TIMEOUT_S = 60  # a text that takes longer means the pipeline is stuck
+# Apertium reads a line while it writes the last one: a line over the pipes' buffers (64 KiB) would
+# block both sides, so longer lines are translated in pieces of whole sentences.
+PIECE_CHARS = 8000
 
 
 class ApertiumTranslator:
@@ -85,8 +89,10 @@ class ApertiumTranslator:
         """Translate each text (one hypothesis each, whatever `num_hypotheses` asks; Apertium
         has no beam)."""
         lines = [" ".join(text.replace("\0", " ").split()) for text in texts]
+        pieces = [chunk_text(line, PIECE_CHARS) if line else [] for line in lines]
         with self._lock:
-            outputs = [self._translate_one(line) if line else "" for line in lines]
+            done = iter(self._translate_all([piece for line in pieces for piece in line]))
+        outputs = [" ".join(next(done) for _ in line) for line in pieces]
         return [
             Translation(source=text, hypotheses=(Hypothesis(output, 0.0),))
             for text, output in zip(texts, outputs, strict=True)
@@ -99,21 +105,36 @@ class ApertiumTranslator:
             self._process.wait()
             self._process = None
 
-    def _translate_one(self, line: str) -> str:
+    def _translate_all(self, pieces: list[str]) -> list[str]:
+        """Each piece through the running pipeline: a thread writes them while this one reads
+        the answers, so Apertium's stages work at once and no pipe fills up."""
         for attempt in range(2):  # a pipeline that died is started once more
             process = self._running()
+            writer = threading.Thread(target=self._write_all, args=(process, pieces), daemon=True)
+            writer.start()
+            outputs: list[str] = []
             try:
-                assert process.stdin is not None
-                process.stdin.write(_SPECIAL.sub(r"\\\1", line).encode() + b"[]\0")
-                process.stdin.flush()
-                output = self._read_one(process)
-            except (BrokenPipeError, EOFError):
-                self.close()
+                outputs = [self._read_one(process) for _ in pieces]
+            except EOFError:
                 if attempt:
                     raise self._failure() from None
                 continue
-            return " ".join(_ESCAPED.sub(r"\1", _BLANKS.sub(" ", output)).split())
+            finally:
+                if len(outputs) < len(pieces):
+                    self.close()  # stopped reading: the writer may wait on a full pipe
+                writer.join()
+            return [" ".join(_ESCAPED.sub(r"\1", _BLANKS.sub(" ", out)).split()) for out in outputs]
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _write_all(process: subprocess.Popen, pieces: list[str]) -> None:
+        assert process.stdin is not None
+        try:
+            for piece in pieces:
+                process.stdin.write(_SPECIAL.sub(r"\\\1", piece).encode() + b"[]\0")
+                process.stdin.flush()
+        except (BrokenPipeError, ValueError):  # the pipeline died (or was closed): the reader says
+            pass
 
     def _read_one(self, process: subprocess.Popen) -> str:
         assert process.stdout is not None

@@ -99,7 +99,11 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def stats_json(lines: list[Line], extra: dict | None = None) -> str:
+    """The `--stats` JSON (with `extra` top-level fields)."""
+    return json.dumps(summarise(lines) | (extra or {}), ensure_ascii=False, indent=1) + "\n"
+
+
 def write_stats(path: Path, lines: list[Line], extra: dict | None = None) -> None:
     """Write the `--stats` JSON atomically (with `extra` top-level fields)."""
-    document = summarise(lines) | (extra or {})
-    atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(path, stats_json(lines, extra))

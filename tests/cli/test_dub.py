@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -196,3 +197,19 @@ def test_the_dub_summary_reads_in_80_columns_with_the_whole_file_name(calibratio
         text = out.export_text()
         assert all(len(line) <= width for line in text.splitlines())
         assert "news.es.wav" in text and "RTF" in text and "not fit" in text
+
+
+def test_dub_json_prints_the_summary_on_standard_output(calibration, tmp_path, monkeypatch):
+    media = tmp_path / "news.wav"
+    write_wav(media, beeps([(0.3, 1.3), (2.0, 3.0)], 3.5), 16000)
+    engines = fake_engines(calibration, ("Good evening.", "Roads are closed."))
+    monkeypatch.setattr("dubber.engines.load.load_engines", lambda *args, **kwargs: engines)
+    done = run_dubber("dub", str(media), "--json", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    [summary] = json.loads(done.stdout)
+    assert summary["media"] == str(tmp_path / "news.es.wav")
+    assert Path(summary["media"]).is_file() and Path(summary["document"]).is_file()
+    assert summary["lines"] == 2 and sum(summary["fit"].values()) == 2
+    assert summary["audio_seconds"] == pytest.approx(3.5, abs=0.05)
+    assert summary["real_time_factor"] > 0 and set(summary["seconds"]) >= {"recognise", "mix"}
+    assert "dub summary" not in done.stderr

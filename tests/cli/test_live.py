@@ -205,3 +205,23 @@ def test_speed_without_an_input_file_says_what_it_needs():
         2,
         "error: --speed plays a file faster: it needs --input FILE",
     )
+
+
+def test_live_json_prints_the_latencies_on_standard_output(calibration, tmp_path, monkeypatch):
+    """Fake engines and an energy detector for Silero: the CLI's own output is under test."""
+    from tests.helpers.fakes import EnergyVad, Tape, TapeRecognizer, fake_engines
+
+    tape = Tape.speak(("Good evening to you all.", "The roads are closed tonight."))
+    speech = tmp_path / "speech.wav"
+    write_wav(speech, tape.audio, AUDIO_RATE)
+    engines = fake_engines(calibration, (), recognizer=TapeRecognizer(tape))
+    monkeypatch.setattr("dubber.engines.load.load_engines", lambda *args, **kwargs: engines)
+    monkeypatch.setattr("dubber.live.session.SileroStream", EnergyVad)
+    done = run_dubber(
+        "live", "--input", str(speech), "--speed", "4", "-o", str(tmp_path / "es.wav"), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert len(document["lines"]) == 2
+    assert {"p50", "p95", "max"} <= set(document["latency_end_to_audio_s"])
+    assert "end->audio" not in done.stderr  # no table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from dubber.cli.app import app
 from dubber.store.store import Store
-from tests.helpers.cli import one_line_error
+from tests.helpers.cli import one_line_error, spawn_dubber
 from tests.helpers.cli import run_dubber as dubber
 from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
 
@@ -141,3 +142,16 @@ def test_the_model_list_is_readable_in_80_columns():
         assert f"│ {manifest.id} " in done.stdout  # whole, never cut
     wide = dubber("models", "list", env={"COLUMNS": "200"})
     assert "notes" in wide.stdout.splitlines()[1]
+
+
+def test_output_is_plain_through_a_pipe_and_colourless_with_no_color():
+    """Rich's conventions, kept: no escape codes when not a terminal; NO_COLOR drops colour
+    even where colour is forced."""
+    for arguments in (("models", "list"), ("dub", "missing.mp4")):
+        piped = spawn_dubber(*arguments)
+        assert "\x1b[" not in piped.stdout + piped.stderr
+    coloured = spawn_dubber("dub", "missing.mp4", env={"FORCE_COLOR": "1"})
+    plain = spawn_dubber("dub", "missing.mp4", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    colour = re.compile(r"\x1b\[[0-9;]*3[0-7]m")
+    assert colour.search(coloured.stderr) and not colour.search(plain.stderr)
+    assert "file not found: missing.mp4" in plain.stderr

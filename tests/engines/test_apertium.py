@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -110,3 +111,20 @@ def test_one_pipeline_serves_every_call_and_restarts_if_it_dies() -> None:
     [again] = translator.translate(["The house is red."])
     assert again.text == first.text == "La casa es roja."
     translator.close()
+
+
+def test_a_line_far_over_the_pipe_buffers_translates_as_apertium_alone_does(
+    apertium: ApertiumTranslator, tmp_path: Path
+) -> None:
+    """A 100 KB single line (the pipes hold 64 KiB) comes back whole, as `apertium` gives it,
+    with the lines around it kept in place."""
+    sentences = ["The weather is nice today.", "The market opened higher on Monday."] * 1700
+    line = " ".join(sentences)
+    text = tmp_path / "line.txt"
+    text.write_text(line + "\n", encoding="utf-8")
+    alone = subprocess.run(
+        ["apertium", "-u", "eng-spa", str(text)], capture_output=True, text=True, check=True
+    )
+    before, long, after = apertium.translate(["The house is red.", line, "Good morning."])
+    assert long.text == " ".join(alone.stdout.split())
+    assert (before.text, after.text) == ("La casa es roja.", "Buenos días.")
