@@ -1,7 +1,7 @@
 """Benchmark `dubber live`: end of speech -> first translated audio on ../shared/data recordings.
 
     python scripts/bench_live.py [--voice ID] [--busy 1] [--stand-in-mt] [--soak-minutes 30]
-                                 [--repeats 3] [--json out.json]
+                                 [--repeats 3] [--json out.json] [--set FIELD=VALUE ...]
 
 Plays the shared long recordings and speech clips at real-time pace, with pauses between them,
 through what `dubber live` picks on this machine (the installed Whisper, translator and voice for
@@ -14,6 +14,7 @@ it gives is labelled STAND-IN.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -22,6 +23,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from dubber.live.config import LiveConfig
 from dubber.measure.bench.live import TYPICAL_SPANISH_TOKENS, clips_with_pauses, measure_live
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -55,6 +57,24 @@ def busy(processes: int):
         for spinner in spinners:
             spinner.terminate()
             spinner.join()
+
+
+def live_config(settings: list[str]) -> LiveConfig:
+    """LiveConfig with FIELD=VALUE settings, each value read as its field's default is typed."""
+    defaults = LiveConfig()
+    changes = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        if name not in {f.name for f in dataclasses.fields(LiveConfig)}:
+            raise SystemExit(f"unknown LiveConfig field {name!r}")
+        default = getattr(defaults, name)
+        if default is None or value.lower() == "none":
+            changes[name] = None if value.lower() == "none" else float(value)
+        elif isinstance(default, bool):
+            changes[name] = value.lower() in ("1", "true", "yes")
+        else:
+            changes[name] = type(default)(value)
+    return dataclasses.replace(defaults, **changes)
 
 
 def brief(run: dict) -> dict:
@@ -117,7 +137,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--soak-minutes", type=float, help="loop the clips this long")
     parser.add_argument("--json", type=Path, help="write every run in full here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a LiveConfig setting to try (e.g. catch_up_s=2); repeat for several",
+    )
     args = parser.parse_args(argv)
+    config = live_config(args.set)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     clips = args.clips or [
         *sorted((DATA / "longform").glob("*.wav")),
@@ -143,12 +171,18 @@ def main(argv: list[str] | None = None) -> None:
                 voice_threads=args.voice_threads,
                 mt_dir=mt_dir,
                 decoding_length=args.decoding_length,
+                config=config,
             )
             for _ in range(args.repeats)
         ]
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1, ensure_ascii=False), encoding="utf-8")
-    summary = {"busy_processes": args.busy, "medians": medians(runs), "last_run": brief(runs[-1])}
+    summary = {
+        "busy_processes": args.busy,
+        "settings": args.set,
+        "medians": medians(runs),
+        "last_run": brief(runs[-1]),
+    }
     print(json.dumps(summary, indent=1, ensure_ascii=False))
 
 

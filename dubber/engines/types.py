@@ -45,6 +45,14 @@ class TranscribeOptions:
     vad_filter: bool = True
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
+    # Whisper pads its input to a 30-s window; with `padding_s` the encoder sees a short clip
+    # plus this much padding only: a pass over a 5-s utterance costs half as much, a little less
+    # accurate (live partial passes; measured in BENCHMARKS.md). None: the whole window.
+    padding_s: float | None = None
+    # faster-whisper's fallback: decoded again at the next temperature when the text looks
+    # wrong (a loop); a single (0.0,) bounds the cost of a pass, as `max_new_tokens` does
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    max_new_tokens: int | None = None
 
 
 @dataclass(frozen=True)

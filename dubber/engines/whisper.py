@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +44,10 @@ class WhisperRecognizer:
         runtime: RuntimeOptions | None = None,
         config: WhisperConfig | None = None,
     ) -> None:
-        from faster_whisper import WhisperModel
-
         self.runtime = runtime or RuntimeOptions()
         self.config = config or WhisperConfig()
         self.model_dir = Path(model_dir)
-        self._model = WhisperModel(
+        self._model = _windowed_model()(
             str(self.model_dir),
             device=self.runtime.device,
             compute_type=self.runtime.compute_type,
@@ -134,6 +134,22 @@ class WhisperRecognizer:
     def _transcribe_block(  # noqa: ANN202 - faster_whisper's segments and info
         self, audio: np.ndarray, language: str | None, options: TranscribeOptions
     ):
+        if options.padding_s is None or len(audio) > WINDOW_SECONDS * AUDIO_RATE:
+            return self._decode(audio, language, options)
+        extractor = self._model.feature_extractor
+        seconds = len(audio) / AUDIO_RATE + options.padding_s
+        self._model.window.frames = math.ceil(
+            seconds * extractor.sampling_rate / extractor.hop_length
+        )
+        try:  # one window: decoded now, while this thread's encoder window is set
+            segments, info = self._decode(audio, language, options)
+            return list(segments), info
+        finally:
+            self._model.window.frames = None
+
+    def _decode(  # noqa: ANN202 - faster_whisper's segments and info
+        self, audio: np.ndarray, language: str | None, options: TranscribeOptions
+    ):
         return self._model.transcribe(
             audio,
             language=language if self.multilingual else "en",
@@ -141,11 +157,33 @@ class WhisperRecognizer:
             vad_filter=options.vad_filter and self.vad_helps(audio),
             vad_parameters={"min_silence_duration_ms": self.config.min_silence_ms},
             word_timestamps=options.word_timestamps,
+            temperature=list(options.temperature),
+            max_new_tokens=options.max_new_tokens,
             # within one window the previous text is the same clip's: faster-whisper's default
             # (on) decodes such clips as it would; across windows it can start a loop (off)
             condition_on_previous_text=options.condition_on_previous_text
             or len(audio) <= WINDOW_SECONDS * AUDIO_RATE,
         )
+
+
+@functools.cache
+def _windowed_model() -> type:
+    """faster-whisper's WhisperModel whose encoder, on a thread that sets `window.frames`, sees
+    only that many feature frames of the 30-s window it is given (the rest is padding)."""
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisperModel(WhisperModel):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.window = threading.local()
+
+        def encode(self, features: np.ndarray):  # noqa: ANN201 - a CTranslate2 StorageView
+            frames = getattr(self.window, "frames", None)
+            if frames is not None and features.shape[-1] > frames:
+                features = features[..., :frames]
+            return super().encode(features)
+
+    return WindowedWhisperModel
 
 
 def split_at_quiet_moments(

@@ -79,4 +79,6 @@ def options_from_json(text: str) -> TranscribeOptions:
     known = {f.name for f in fields(TranscribeOptions)}
     if not isinstance(data, dict) or set(data) - set(known):
         raise ValueError(f"expected an object with fields {', '.join(known)}")
+    if "temperature" in data:  # a JSON array
+        data["temperature"] = tuple(float(t) for t in data["temperature"])
     return TranscribeOptions(**data)

@@ -14,7 +14,9 @@ With speakers in the room, what the microphone hears while they play is not tran
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +71,7 @@ class Captions:
 
 
 OUTPUT_LATENCY_S = 0.2  # speakers sound this long after a write: the echo gate covers it
+PARTIAL_TOKENS_MIN = 8  # a partial pass may always decode this many tokens (and the rate's)
 
 
 class LiveSession:
@@ -97,7 +100,11 @@ class LiveSession:
             beam_size=beam, vad_filter=False, word_timestamps=False
         )
         self._partial_options = TranscribeOptions(
-            beam_size=beam, vad_filter=False, word_timestamps=True
+            beam_size=beam,
+            vad_filter=False,
+            word_timestamps=True,
+            padding_s=self.config.partial_padding_s,
+            temperature=(0.0,),
         )
         self._speaker = Speaker(engines.voices, FitRules())
         self._voice: Voice | None = None  # the voice of the last line spoken
@@ -250,7 +257,10 @@ class LiveSession:
         self.queues.put(Queue.mt, DONE)
 
     def _agree(self, event: Partial, state: LocalAgreement) -> None:
-        words = transcribe_words(self.engines.recognizer, event.audio, self._partial_options)
+        seconds = len(event.audio) / AUDIO_RATE
+        bound = math.ceil(seconds * self.config.partial_tokens_per_s) + PARTIAL_TOKENS_MIN
+        options = dataclasses.replace(self._partial_options, max_new_tokens=bound)
+        words = transcribe_words(self.engines.recognizer, event.audio, options)
         piece = state.update(words)
         self._endpointer.hurry = state.sentence_pending()
         state.heard_to = event.start + len(event.audio)
@@ -345,8 +355,10 @@ class LiveSession:
                 continue
             self._speaker.prepare(line, self._voice)
             self._voice = line.voice
-            lag = max(now, self._free_at) + self._queued_seconds() - line.end
-            speedup = catch_up(lag, self.config)
+            start = max(now, self._free_at) + self._queued_seconds()
+            spoken = self.engines.voices.for_pitch(line.pitch_hz).predict(line.translation)
+            room = line.end + self.config.lag_bound_s - start
+            speedup = catch_up(start - line.end, self.config, spoken_s=spoken, room_s=room)
             line.rate, line.stretch = speedup.rate, speedup.stretch
             pieces = self._speaker.stream(
                 line, rate=speedup.rate, first_chars=self.config.first_piece_chars

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import math
 from itertools import pairwise
 
 import numpy as np
 import pytest
 
 from dubber.engines.language import CHECK_CONFIDENCE
+from dubber.engines.types import TranscribeOptions
 from dubber.engines.whisper import WhisperConfig, WhisperRecognizer, split_at_quiet_moments
+from dubber.live.config import LiveConfig
 from dubber.measure.scores import word_error_rate
 from dubber.media.decode import AUDIO_RATE, decode_audio
 from dubber.settings import RuntimeOptions
@@ -20,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 # Measured 2026-11-24: tiny.en int8, beam 5, 2 threads -> corpus WER 1.4 % on the 12 shared clips.
 MAX_WER = 0.04
+PADDING = LiveConfig().partial_padding_s  # what live partial passes use
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +116,31 @@ def test_vad_cuts_only_long_audio_or_clips_that_are_mostly_not_speech(recognizer
     assert not recognizer.vad_helps(speech)
     assert recognizer.vad_helps(np.concatenate([silence, speech[: 16000 * 4], silence]))
     assert recognizer.vad_helps(np.concatenate([speech, speech, speech]))  # over one window
+
+
+def test_a_padded_pass_encodes_only_the_clip_and_its_padding(recognizer, shared_data, monkeypatch):
+    """`padding_s`: the encoder gets the clip plus that much, not the 30-s window; the words
+    stay close to the full window's (live partial passes)."""
+    from faster_whisper import WhisperModel
+
+    widths: list[int] = []
+    encode = WhisperModel.encode  # what the recogniser's model hands its features on to
+    monkeypatch.setattr(
+        WhisperModel, "encode", lambda self, f: widths.append(f.shape[-1]) or encode(self, f)
+    )
+    model = recognizer._model
+    references, full, padded = [], [], []
+    for name, reference in _references(shared_data):
+        audio = decode_audio(shared_data / "asr" / name)
+        options = TranscribeOptions(beam_size=1, vad_filter=False, word_timestamps=True)
+        for texts, padding in ((full, None), (padded, PADDING)):
+            widths.clear()
+            chosen = dataclasses.replace(options, padding_s=padding)
+            segments, _ = recognizer.transcribe(audio, options=chosen)
+            texts.append(" ".join(s.text for s in segments))
+            seconds = len(audio) / AUDIO_RATE + (padding or 0)
+            expected = 3000 if padding is None else math.ceil(seconds * 100)
+            assert widths and all(abs(width - expected) <= 1 for width in widths)
+        references.append(reference)
+    assert model.window.frames is None  # the next pass sees the whole window again
+    assert word_error_rate(references, padded) <= word_error_rate(references, full) + 0.03

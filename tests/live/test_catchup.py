@@ -39,3 +39,12 @@ def test_input_heard_while_the_speakers_play_is_silenced_with_a_hangover():
     assert gate.muted_s == pytest.approx(1.8, abs=0.01)
     later = gate.mute(np.ones(AUDIO_RATE, np.float32), 5.0)
     assert later.all(), "nothing plays after 2.8 s"
+
+
+def test_a_line_whose_spanish_would_end_past_the_lag_bound_is_sped_up_to_end_within_it():
+    on_time = catch_up(0.5, CONFIG, spoken_s=2.0, room_s=3.5)
+    assert on_time.factor == 1.0  # it ends within the bound at its own speed
+    long = catch_up(0.5, CONFIG, spoken_s=4.2, room_s=3.5)
+    assert long.factor == pytest.approx(4.2 / 3.5, abs=0.01) and long.rate == pytest.approx(1.2)
+    past = catch_up(0.5, CONFIG, spoken_s=3.0, room_s=-1.0)
+    assert (past.rate, past.stretch) == (1.3, 1.25)  # already past it: as fast as allowed

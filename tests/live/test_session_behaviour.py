@@ -345,6 +345,27 @@ def test_overloaded_speech_is_caught_up_with_speed_rather_than_dropped(make_engi
     assert runs["natural speed"][1]["lag_max_s"] > report["lag_max_s"]
 
 
+def test_a_line_whose_spanish_would_end_past_the_lag_bound_is_sped_up_even_when_on_time(
+    make_engines, calibration
+):
+    """Sentences with long pauses between them (nothing queues) and a voice whose Spanish takes
+    1.8 times the English: each line is sped up to end within `lag_bound_s` of its English (as
+    far as the caps allow), where without the bound the first lines play at natural speed."""
+    tape = Tape.speak(NEWS[:4], pause=4.0)
+    slow = fake_voices(calibration / "slow", pace=1.8)
+    runs = {}
+    for name, bound in {"bound": LiveConfig().lag_bound_s, "no bound": 1000.0}.items():
+        live = simulated(make_engines(tape, voices=slow), LiveConfig(lag_bound_s=bound))
+        runs[name] = (live.run(SamplesSource(tape.audio, "paused")), live.report())
+    bounded, unbounded = runs["bound"][0], runs["no bound"][0]
+    assert unbounded[1].rate == 1.0 and bounded[1].rate > 1.0  # the long second sentence
+    assert runs["bound"][1]["lag_max_s"] < runs["no bound"][1]["lag_max_s"]
+    cap = LiveConfig().max_rate * LiveConfig().max_stretch
+    for line in bounded:  # within the bound (the voice's length is predicted), or at the caps
+        within = line.placed_end <= line.end + LiveConfig().lag_bound_s + 0.5
+        assert within or line.rate * line.stretch == pytest.approx(cap, abs=0.01), line.index
+
+
 class TimedTrack(PlacedTrack):
     """The output track, with the input-clock time each piece was placed."""
 

@@ -74,8 +74,10 @@ def test_translations_keep_their_hypotheses_in_order():
 def test_decoding_options_survive_the_wire_and_unknown_ones_are_refused():
     live = TranscribeOptions(beam_size=1, vad_filter=False, word_timestamps=False)
     assert options_from_json(options_to_json(live)) == live
+    partial = TranscribeOptions(beam_size=1, padding_s=6.0, temperature=(0.0,), max_new_tokens=40)
+    assert options_from_json(options_to_json(partial)) == partial
     assert options_from_json("") == TranscribeOptions()
-    for wrong in ('{"beam_size": 1, "temperature": 0}', "[1]", '"greedy"'):
+    for wrong in ('{"beam_size": 1, "best_of": 5}', "[1]", '"greedy"'):
         with pytest.raises(ValueError, match="expected an object with fields"):
             options_from_json(wrong)
 
