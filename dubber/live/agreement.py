@@ -12,6 +12,7 @@ from dubber.engines.protocols import Recognizer
 from dubber.engines.types import TranscribeOptions, Word
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+_CLAUSE_END = re.compile(r"[,;:][\"')\]]*$")
 
 
 def _norm(word: str) -> str:
@@ -21,8 +22,10 @@ def _norm(word: str) -> str:
 @dataclass
 class LocalAgreement:
     """LocalAgreement-2 over the passes of one growing utterance: words two consecutive passes
-    agree on are committed; a committed sentence followed by more committed words is ready."""
+    agree on are committed; a committed sentence, or a clause of at least `clause_words` words
+    (0: sentences only), followed by more committed words is ready."""
 
+    clause_words: int = 0
     previous: list[Word] = field(default_factory=list)
     committed: list[Word] = field(default_factory=list)
     spoken: int = 0  # committed words already handed on as lines
@@ -43,6 +46,11 @@ class LocalAgreement:
             i
             for i in range(self.spoken, len(self.committed) - 1)
             if _SENTENCE_END.search(self.committed[i].text)
+            or (
+                self.clause_words
+                and i + 1 - self.spoken >= self.clause_words
+                and _CLAUSE_END.search(self.committed[i].text)
+            )
         ]
         if not ends:
             return []

@@ -23,6 +23,9 @@ class LiveConfig:
     # one (measured in BENCHMARKS.md; None: the whole window).
     partial_padding_s: float | None = 6.0
     partial_tokens_per_s: float = 6.0
+    # Agreed words are spoken at a sentence end or, when set, at a clause end (, ; :) after this
+    # many words. Measured with 6 (BENCHMARKS.md): p95 and lag better, p50 worse; 0: sentences.
+    clause_words: int = 0
     queue_size: int = 4  # bound of every queue between stages
     beam_size: int = 1  # Whisper's and OPUS-MT's beams: greedy decoding for latency
     first_piece_chars: int = 30  # speech starts after this much text (a clause) is synthesised

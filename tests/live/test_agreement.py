@@ -27,3 +27,17 @@ def test_the_final_pass_gives_only_the_words_not_spoken_yet():
     assert [w.text for w in agreement.update(words)] == ["Two", "men", "shook", "hands."]
     final = [Word(w, 0.0, 0.1) for w in ("two", "men", "shook", "hands.", "I", "think", "so.")]
     assert [w.text for w in agreement.rest(final)] == ["I", "think", "so."]
+
+
+def test_a_long_enough_clause_is_spoken_before_its_sentence_ends():
+    words = ("When", "the", "council", "met", "on", "Monday,", "it", "approved")
+    passes = [[Word(w, 0.0, 0.1) for w in words[:count]] for count in (7, 8)]
+    clauses = LocalAgreement(clause_words=6)
+    sentences = LocalAgreement()
+    assert not clauses.update(passes[0]) and not sentences.update(passes[0])
+    assert [w.text for w in clauses.update(passes[1])] == list(words[:6])
+    assert sentences.update(passes[1]) == []  # no sentence end agreed yet
+    short = LocalAgreement(clause_words=6)
+    brief = [Word(w, 0.0, 0.1) for w in ("Well,", "the", "council", "met")]
+    short.update(brief)
+    assert short.update(brief) == []  # "Well," is too short a clause to speak alone

@@ -234,9 +234,11 @@ def test_a_short_utterance_is_recognised_once(make_engines):
     """Utterances shorter than a pass: the speculative pass at the pause gives the line."""
     tape = Tape.speak(["Hello.", "Thanks."], pause=1.0)
     engines = make_engines(tape)
-    lines = simulated(engines).run(SamplesSource(tape.audio, "short"))
+    live = simulated(engines)
+    lines = live.run(SamplesSource(tape.audio, "short"))
     assert [line.source for line in lines] == [text for text, _, _ in tape.sentences]
     assert engines.recognizer.calls == len(lines)
+    assert live.report()["final_passes"] == {"reused": 2, "decoded": 0}
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +368,25 @@ def test_a_line_whose_spanish_would_end_past_the_lag_bound_is_sped_up_even_when_
         assert within or line.rate * line.stretch == pytest.approx(cap, abs=0.01), line.index
 
 
+def test_a_long_sentence_is_spoken_clause_by_clause_while_it_goes_on(make_engines):
+    """One long sentence of clauses: its agreed clauses are spoken before the speaker stops,
+    every word once and in order; with clause commits off it waits for its end."""
+    tape = Tape.speak(
+        ["When the council met on Monday evening, after a long and heated debate, it approved "
+         "twelve new schools for the city and its growing suburbs."]
+    )  # fmt: skip
+    runs = {}
+    for words in (6, 0):
+        config = LiveConfig(pause_ms=2000, max_utterance_s=30, clause_words=words)
+        runs[words] = simulated(make_engines(tape), config).run(SamplesSource(tape.audio, "long"))
+    clauses, whole = runs[6], runs[0]
+    assert len(clauses) >= 2 and clauses[0].committed_early, [line.source for line in clauses]
+    assert clauses[0].source.endswith(",")
+    assert heard_words(clauses) == heard_words(whole) == tape.text
+    assert len(whole) == 1
+    assert clauses[0].placed_start < whole[0].placed_start
+
+
 class TimedTrack(PlacedTrack):
     """The output track, with the input-clock time each piece was placed."""
 
@@ -396,7 +417,7 @@ def test_a_long_line_starts_playing_before_its_last_piece_is_synthesised(make_en
 
     choice.synthesizer.delay = slow_piece
     track = TimedTrack(engines.voices.sample_rate, simulation)
-    config = LiveConfig(pause_ms=2000, max_utterance_s=20)  # one line
+    config = LiveConfig(pause_ms=2000, max_utterance_s=20, clause_words=0)  # one line
     [line] = simulated(engines, config, track=track).run(SamplesSource(tape.audio, "long"))
     assert len(pieces_at) >= 2, line.translation
     assert track.placed_at[0] < pieces_at[-1] - 0.4
