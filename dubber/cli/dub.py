@@ -71,7 +71,7 @@ def summary_table(reports: Sequence[DubReport], width: int = WIDE_SUMMARY) -> Ta
             f"{report.count(FitOutcome.rate) + report.count(FitOutcome.borrowed)}",
             f"{report.count(FitOutcome.stretched)} (max {report.max_speedup:.2f}x)",
             str(report.count(FitOutcome.overflow)),
-            str(sum(bool(line.flags) for line in report.document.lines)),
+            str(report.flagged),
         )
     return table
 
@@ -81,12 +81,11 @@ def _narrow_summary(reports: Sequence[DubReport]) -> Table:
     for report in reports:
         times = ", ".join(f"{s.value} {report.seconds.get(s, 0.0):.1f}s" for s in Stage)
         fitted = report.count(FitOutcome.rate) + report.count(FitOutcome.borrowed)
-        flagged = sum(bool(line.flags) for line in report.document.lines)
         text = (
             f"{report.document.duration:.1f}s of audio at RTF {report.real_time_factor:.2f}"
             f" ({times}); {len(report.document.lines)} lines: {fitted} sped up,"
             f" {report.count(FitOutcome.stretched)} stretched (max {report.max_speedup:.2f}x),"
-            f" {report.count(FitOutcome.overflow)} not fit, {flagged} flagged"
+            f" {report.count(FitOutcome.overflow)} not fit, {report.flagged} flagged"
         )
         table.add_row(Text(report.outputs.media.name, overflow="fold"), text)
     return table

@@ -117,6 +117,11 @@ class DubReport:
         """Largest rate x stretch applied to any line."""
         return max((line.speedup for line in self.document.lines), default=1.0)
 
+    @property
+    def flagged(self) -> int:
+        """Lines the dub flagged for an editor."""
+        return sum(bool(line.flags) for line in self.document.lines)
+
     def add_time(self, stage: Stage, seconds: float) -> None:
         """Count `seconds` towards a stage."""
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
@@ -140,7 +145,7 @@ class DubReport:
             "lines": len(lines),
             "fit": {outcome.value: self.count(outcome) for outcome in FitOutcome},
             "max_speedup": round(self.max_speedup, 3),
-            "flagged": sum(bool(line.flags) for line in lines),
+            "flagged": self.flagged,
             "spoken": self.synthesized,
             "reused": self.reused,
         }

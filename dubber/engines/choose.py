@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -22,14 +23,23 @@ class Choice:
     reason: str
 
 
-def _installed(store: Store, kind: str, language: str, *, target: bool) -> list[Manifest]:
+def _best_first(
+    store: Store, kind: str, language: str, *, target: bool, keep: Callable[[Manifest], bool]
+) -> list[Manifest]:
+    """The catalogue's models of `kind` from (or, `target`, into) `language` that `keep`
+    accepts, best first."""
     models = [
         m
         for m in store.catalogue.all(kind)
-        if language in (m.target_languages if target else m.source_languages)
-        and store.is_installed(m.id)
+        if language in (m.target_languages if target else m.source_languages) and keep(m)
     ]
     return sorted(models, key=lambda m: m.quality, reverse=True)
+
+
+def _installed(store: Store, kind: str, language: str, *, target: bool) -> list[Manifest]:
+    return _best_first(
+        store, kind, language, target=target, keep=lambda m: store.is_installed(m.id)
+    )
 
 
 FETCHED = "not installed: fetched on first use"
@@ -42,12 +52,7 @@ def first_use_recognizer(language: str) -> str:
 
 def _catalogued(store: Store, kind: str, target: str) -> list[Manifest]:
     """The catalogue's models of `kind` into `target` that a pull can fetch, best first."""
-    models = [
-        m
-        for m in store.catalogue.all(kind)
-        if target in m.target_languages and m.source is not None
-    ]
-    return sorted(models, key=lambda m: m.quality, reverse=True)
+    return _best_first(store, kind, target, target=True, keep=lambda m: m.source is not None)
 
 
 def choose_recognizer(store: Store, language: str = "en") -> Choice:

@@ -7,6 +7,7 @@ request), and it records every request, so tests see what a pull really asked fo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -40,7 +41,9 @@ class HubStandIn:
         return [path for method, path, _ in self.requests if method == "GET" and path in served]
 
 
+@functools.cache
 def _sha256(path: Path) -> str:
+    """A served file's sha256, read once (the files do not change while served)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
