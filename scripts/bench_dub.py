@@ -33,7 +33,7 @@ from dubber.dub.sample import build_demo_video, narrate
 from dubber.engines.bundle import EngineChoice
 from dubber.engines.load import load_engines
 from dubber.engines.piper import PiperSynthesizer
-from dubber.media.ffmpeg import binary, run_ffmpeg
+from dubber.media import ffmpeg
 from dubber.media.probe import probe
 from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
@@ -60,12 +60,14 @@ def build_call(path: Path, minutes: float) -> Path:
     """Picture + the long recording looped to `minutes`, as MP4 (H.264, AAC)."""
     if not path.exists():
         seconds = minutes * 60
-        run_ffmpeg([
-            "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}",
-            "-stream_loop", "-1", "-i", str(LONGFORM), "-t", str(seconds),
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-ar", "48000", "-shortest", "-y", str(path),
-        ])  # fmt: skip
+        picture = ffmpeg.generated(f"testsrc2=size=640x360:rate=25:duration={seconds}")
+        speech = ffmpeg.source(LONGFORM, stream_loop=-1)["a"]
+        encode = {"c:v": "libx264", "preset": "ultrafast", "pix_fmt": "yuv420p", "c:a": "aac"}
+        ffmpeg.run_ffmpeg(
+            ffmpeg.output(
+                picture["v"], speech, path=path, t=seconds, ar=48000, shortest=None, **encode
+            )
+        )
     return path
 
 
@@ -116,7 +118,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    binary("ffmpeg")
+    ffmpeg.binary("ffmpeg")
     store = Store()
     media = args.work / f"input-{args.speech}-{args.minutes:g}min.mp4"
     build = build_read_news if args.speech == "read" else build_call

@@ -4,10 +4,12 @@
 place, so an interrupt at any moment, even while the libraries load, ends in one line and 130.
 """
 
+import os
 import signal
 import sys
 
 INTERRUPTED = 130
+BROKEN_PIPE = 1  # what Click exits with when the reader goes away during a command
 
 
 def main() -> None:
@@ -15,7 +17,14 @@ def main() -> None:
     try:
         from dubber.cli.app import run
 
-        run()
+        try:
+            run()
+        finally:  # a reader that went away (`dubber models list --json | head`) shows here
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # as `cat` does: stop quietly; stdout goes to /dev/null so the exit flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(BROKEN_PIPE)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt this
         sys.stderr.write("error: interrupted\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from dubber.engines.protocols import Synthesizer, synthesize_all
-from dubber.media.ffmpeg import pcm_input_arguments, run_ffmpeg
+from dubber.media import ffmpeg
 from dubber.outputs import atomic_path
 
 NEWS_SCRIPT = (
@@ -51,15 +51,20 @@ def narrate(
 def build_demo_video(path: Path, speech: np.ndarray, sample_rate: int) -> Path:
     """Write an H.264/AAC MP4: a test picture, `speech` over a music bed, atomically."""
     seconds = len(speech) / sample_rate
-    arguments = [
-        "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={seconds:.3f}",
-        *pcm_input_arguments(speech, sample_rate),
-        "-f", "lavfi", "-i", MUSIC.format(rate=sample_rate, seconds=f"{seconds:.3f}"),
-        "-filter_complex", "[1:a][2:a]amix=inputs=2:duration=first:normalize=0[a]",
-        "-map", "0:v", "-map", "[a]",
-        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "128k",
-    ]  # fmt: skip
+    picture = ffmpeg.generated(f"testsrc2=size=640x360:rate=25:duration={seconds:.3f}")
+    music = ffmpeg.generated(MUSIC.format(rate=sample_rate, seconds=f"{seconds:.3f}"))
+    voice = ffmpeg.pcm_source(speech, sample_rate)
+    sound = ffmpeg.combine(
+        [voice["a"], music["a"]], "amix", inputs=2, duration="first", normalize=0
+    )
+    encode = {
+        "c:v": "libx264",
+        "preset": "veryfast",
+        "pix_fmt": "yuv420p",
+        "c:a": "aac",
+        "b:a": "128k",
+    }
     with atomic_path(path) as tmp:
-        run_ffmpeg([*arguments, "-y", str(tmp)], stdin=speech.astype("<f4").tobytes())
+        made = ffmpeg.output(picture["v"], sound, path=tmp, **encode)
+        ffmpeg.run_ffmpeg(made, stdin=ffmpeg.pcm_bytes(speech))
     return path

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dubber.errors import DubberError, UsageError
-from dubber.media.ffmpeg import last_line, pcm_input_arguments, run, run_ffmpeg
+from dubber.media import ffmpeg
 from dubber.media.probe import check_input_file
 from dubber.outputs import atomic_path
 
@@ -23,7 +23,7 @@ def decode_audio(path: Path, sample_rate: int = AUDIO_RATE, channels: int = 1) -
 
     Mono gives shape (samples,); more channels give (samples, channels).
     """
-    samples = np.frombuffer(_decode(path, "pipe:", sample_rate, channels), dtype=np.float32)
+    samples = np.frombuffer(_decode(path, ffmpeg.PIPE, sample_rate, channels), dtype=np.float32)
     if samples.size == 0:
         raise UsageError(f"{path} holds no decodable audio")
     return samples.copy() if channels == 1 else samples.reshape(-1, channels).copy()
@@ -55,19 +55,19 @@ class MappedAudio:
             self._map.madvise(mmap.MADV_DONTNEED, 0, length)
 
 
-def _decode(path: Path, output: str, sample_rate: int, channels: int) -> bytes:
-    """Decode the first audio stream of `path` as raw float32 into `output` (a file, or
-    "pipe:" for the bytes returned); unreadable input is a one-line UsageError."""
+def _decode(path: Path, target: str, sample_rate: int, channels: int) -> bytes:
+    """Decode the first audio stream of `path` as raw float32 into `target` (a file, or
+    ffmpeg.PIPE for the bytes returned); unreadable input is a one-line UsageError."""
     path = check_input_file(path)
-    arguments = ["-i", str(path), "-map", "0:a:0", "-f", "f32le", "-acodec", "pcm_f32le"]
-    arguments += ["-ac", str(channels), "-ar", str(sample_rate), "-y", output]
-    done = run("ffmpeg", arguments)
+    audio = ffmpeg.source(path)["a:0"]
+    pcm = {"format": "f32le", "acodec": "pcm_f32le", "ac": channels, "ar": sample_rate}
+    done = ffmpeg.run(ffmpeg.output(audio, path=target, **pcm))
     if done.returncode != 0:
-        reason = last_line(done.stderr)
+        reason = ffmpeg.last_line(done.stderr)
         if b"matches no streams" in done.stderr:  # not the last line in newer FFmpeg
             raise UsageError(f"{path} has no audio stream")
         if "No space left on device" in reason:
-            raise DubberError(f"no space left on {Path(output).parent}: free some room")
+            raise DubberError(f"no space left on {Path(target).parent}: free some room")
         raise UsageError(f"cannot decode audio from {path}: {reason.removeprefix(f'{path}: ')}")
     return done.stdout
 
@@ -76,15 +76,9 @@ def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndar
     """Mono float32 audio at another sample rate (ffmpeg's resampler)."""
     if sample_rate == target_rate or samples.size == 0:
         return samples
-    arguments = [
-        *pcm_input_arguments(samples, sample_rate),
-        "-ar",
-        str(target_rate),
-        "-f",
-        "f32le",
-        "pipe:",
-    ]
-    converted = run_ffmpeg(arguments, stdin=samples.astype("<f4").tobytes())
+    pcm = ffmpeg.pcm_source(samples, sample_rate)
+    resampled = ffmpeg.output(pcm, path=ffmpeg.PIPE, ar=target_rate, format="f32le")
+    converted = ffmpeg.run_ffmpeg(resampled, stdin=ffmpeg.pcm_bytes(samples))
     return np.frombuffer(converted, dtype="<f4").astype(np.float32)
 
 

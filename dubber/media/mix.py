@@ -1,7 +1,7 @@
 """The dub track and the gain the original sound gets under it (ducking with smooth ramps).
 
 Both are written to disk as raw float32 so that memory stays flat however long the input is;
-ffmpeg does the mixing itself (see `dubber.media.ffmpeg.mux_dub`).
+ffmpeg does the mixing itself (see `dubber.media.mux.mux_dub`).
 """
 
 from __future__ import annotations

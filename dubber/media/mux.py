@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.errors import DubberError, UsageError
-from dubber.media.ffmpeg import last_line, run, run_ffmpeg
+from dubber.media import ffmpeg
 from dubber.media.mix import RawAudio
 from dubber.media.probe import MediaInfo, probe
 
@@ -26,33 +26,44 @@ MIX_RATE = 48000
 AUDIO_KBPS_PER_CHANNEL = 96
 
 
-def mix_graph(channels: int) -> str:
-    """ffmpeg filters: original x gain + voice, at MIX_RATE, in the original's channel layout."""
-    layout = "stereo" if channels == 2 else "mono"
-    spread = f"pan={layout}|" + "|".join(f"c{i}=c0" for i in range(channels))
-    return (
-        f"[0:a:0]aresample={MIX_RATE},aformat=sample_fmts=fltp:channel_layouts={layout}[original];"
-        f"[2:a]aresample={MIX_RATE},{spread},aformat=sample_fmts=fltp[gain];"
-        f"[1:a]aresample={MIX_RATE},{spread},aformat=sample_fmts=fltp[voice];"
-        "[original][gain]amultiply[under];"
-        "[under][voice]amix=inputs=2:normalize=0:duration=first[mix]"
-    )
+@dataclass(frozen=True)
+class MixInputs:
+    """The three inputs of the mix: the original file, the dub voice and the ducking gain."""
 
+    original: ffmpeg.Stream
+    voice: ffmpeg.Stream
+    gain: ffmpeg.Stream
 
-def dub_graph(channels: int, gain_db: float) -> str:
-    """The mix graph with the loudness gain applied, out as [dub]."""
-    return f"{mix_graph(channels)};[mix]volume={gain_db:.2f}dB[dub]"
+    @classmethod
+    def of(cls, original: Path, voice: RawAudio, gain: RawAudio, start: float = 0.0) -> MixInputs:
+        """The inputs read from `start` seconds on."""
+        seek = {"ss": f"{start:.6f}"} if start else {}
+        raw = {**seek, "format": "f32le", "ac": 1}
+        return cls(
+            ffmpeg.source(original, **seek),
+            ffmpeg.source(voice.path, **raw, ar=voice.sample_rate)["a"],
+            ffmpeg.source(gain.path, **raw, ar=gain.sample_rate)["a"],
+        )
 
+    def mix(self, channels: int) -> ffmpeg.Stream:
+        """Original x gain + voice, at MIX_RATE, in the original's channel layout."""
+        layout = "stereo" if channels == 2 else "mono"
+        spread = {"map": "|".join(f"0-{i}" for i in range(channels)), "channel_layout": layout}
 
-def mix_inputs(source: Path, voice: RawAudio, gain: RawAudio, start: float = 0.0) -> list[str]:
-    """ffmpeg inputs 0-2 of the mix (the original, the voice, the gain), from `start` seconds."""
-    seek = ["-ss", f"{start:.6f}"] if start else []
-    raw = [*seek, "-f", "f32le", "-ac", "1"]
-    return [
-        *seek, "-i", str(source),
-        *raw, "-ar", str(voice.sample_rate), "-i", str(voice.path),
-        *raw, "-ar", str(gain.sample_rate), "-i", str(gain.path),
-    ]  # fmt: skip
+        def at_mix_rate(stream: ffmpeg.Stream, **formats: str) -> ffmpeg.Stream:
+            return stream.filter("aresample", MIX_RATE).filter(
+                "aformat", sample_fmts="fltp", **formats
+            )
+
+        original = at_mix_rate(self.original["a:0"], channel_layouts=layout)
+        gain = at_mix_rate(self.gain.filter("channelmap", **spread))
+        voice = at_mix_rate(self.voice.filter("channelmap", **spread))
+        under = ffmpeg.combine([original, gain], "amultiply")
+        return ffmpeg.combine([under, voice], "amix", inputs=2, normalize=0, duration="first")
+
+    def dub(self, channels: int, gain_db: float) -> ffmpeg.Stream:
+        """The mix with the loudness gain applied."""
+        return self.mix(channels).filter("volume", f"{gain_db:.2f}dB")
 
 
 @dataclass(frozen=True)
@@ -71,15 +82,18 @@ class Loudness:
 
 def measure_loudness(source: Path, voice: RawAudio, gain: RawAudio, channels: int) -> Loudness:
     """Measure the mix with ffmpeg's EBU R128 meter (a first pass that writes nothing)."""
-    graph = f"{mix_graph(channels)};[mix]ebur128=framelog=verbose:peak=sample[out]"
-    arguments = [*mix_inputs(source, voice, gain), "-filter_complex", graph,
-                 "-map", "[out]", "-f", "null", "-"]  # fmt: skip
-    report = run("ffmpeg", arguments, loglevel="info").stderr.decode(errors="replace")
+    meter = (
+        MixInputs.of(source, voice, gain)
+        .mix(channels)
+        .filter("ebur128", framelog="verbose", peak="sample")
+    )
+    measured = ffmpeg.run(ffmpeg.output(meter, path="-", format="null"), loglevel="info")
+    report = measured.stderr.decode(errors="replace")
     # A filter graph that ffmpeg configures twice prints an empty summary first: take the last.
     integrated = re.findall(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS", report)
     peak = re.findall(r"Sample peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", report)
     if not integrated or not peak:
-        raise DubberError(f"ffmpeg could not mix the dub: {last_line(report.encode())}")
+        raise DubberError(f"ffmpeg could not mix the dub: {ffmpeg.last_line(report.encode())}")
     return Loudness(float(integrated[-1]), float(peak[-1]))
 
 
@@ -107,57 +121,57 @@ def mux_dub(
     them. Audio-only sources give audio. Memory stays flat: ffmpeg streams everything.
     `output` is written in place: the caller stages it beside its final name. Returns the
     loudness gain (dB) the mix was given."""
-    source, info = media.path, media
     suffix = output.suffix.lower()
     check_output(media, output, keep_original_audio)
-    channels = min(info.audio_channels or 1, 2)
-    loudness = measure_loudness(source, voice, gain, channels)
-    embed = subtitles if info.has_video and suffix in _SUBTITLE_CODECS else []
-    codec = _AUDIO_CODECS.get(suffix) if info.has_video else None
-    graph = dub_graph(channels, loudness.gain_db())
-    arguments = [*mix_inputs(source, voice, gain), "-filter_complex", graph]
-    for track in embed:
-        arguments += ["-i", str(track.path)]
-    arguments += ["-map", "0:v?", "-map", "[dub]"]
-    arguments += ["-map", "0:a:0"] if keep_original_audio else []
-    arguments += ["-c:v", "copy", "-ar:a:0", str(MIX_RATE)]
-    arguments += audio_encoder_arguments(codec, channels, ":a:0") if codec else []
-    arguments += ["-c:a:1", "copy"] if keep_original_audio else []
-    arguments += track_arguments(output, embed, 3, language, keep_original_audio, source_language)
-    run_ffmpeg([*arguments, "-y", str(output)])
+    channels = min(media.audio_channels or 1, 2)
+    loudness = measure_loudness(media.path, voice, gain, channels)
+    embed = subtitles if media.has_video and suffix in _SUBTITLE_CODECS else []
+    codec = _AUDIO_CODECS.get(suffix) if media.has_video else None
+    inputs = MixInputs.of(media.path, voice, gain)
+    streams = [inputs.original["v?"], inputs.dub(channels, loudness.gain_db())]
+    streams += [inputs.original["a:0"]] if keep_original_audio else []
+    options: dict[str, object] = {"c:v": "copy", "ar:a:0": MIX_RATE}
+    options |= audio_encoder_options(codec, channels, ":a:0") if codec else {}
+    options |= {"c:a:1": "copy"} if keep_original_audio else {}
+    tracks = TrackTags(embed, language, keep_original_audio, source_language)
+    ffmpeg.run_ffmpeg(tracks.output(streams, output, **options))
     check_written(output, media.duration)
     return loudness.gain_db()
 
 
-def audio_encoder_arguments(codec: str, channels: int, stream: str = "") -> list[str]:
+def audio_encoder_options(codec: str, channels: int, stream: str = "") -> dict[str, object]:
     """The dub track's encoder: `codec` at AUDIO_KBPS_PER_CHANNEL (for `stream`, e.g. ":a:0")."""
-    arguments = [f"-c{stream}", codec, f"-b{stream}", f"{AUDIO_KBPS_PER_CHANNEL * channels}k"]
+    options: dict[str, object] = {f"c{stream}": codec}
+    options[f"b{stream}"] = f"{AUDIO_KBPS_PER_CHANNEL * channels}k"
     if codec == "aac":  # the default "twoloop" coder took 2.7x as long for no audible gain
-        arguments += [f"-aac_coder{stream}", "fast"]
-    return arguments
+        options[f"aac_coder{stream}"] = "fast"
+    return options
 
 
-def track_arguments(
-    output: Path,
-    subtitles: list[SubtitleTrack],
-    first_input: int,
-    language: str,
-    keep_original_audio: bool,
-    source_language: str,
-) -> list[str]:
-    """Maps and tags after the audio: `subtitles` (ffmpeg inputs from `first_input` on) in the
-    container's subtitle codec, each track's language, the dub track as the default."""
-    arguments = []
-    for index, track in enumerate(subtitles):
-        arguments += ["-map", f"{index + first_input}:0"]
-        arguments += [f"-c:s:{index}", _SUBTITLE_CODECS[output.suffix.lower()]]
-        arguments += [f"-metadata:s:s:{index}", f"language={_iso639_2(track.language)}"]
-    arguments += ["-metadata:s:a:0", f"language={_iso639_2(language)}"]
-    arguments += ["-disposition:a:0", "default"]
-    if keep_original_audio:
-        arguments += ["-metadata:s:a:1", f"language={_iso639_2(source_language)}"]
-        arguments += ["-disposition:a:1", "0"]
-    return arguments
+@dataclass(frozen=True)
+class TrackTags:
+    """What follows the audio in a dubbed file: `subtitles` in the container's subtitle codec,
+    each track's language, the dub track as the default (the original's after it, if kept)."""
+
+    subtitles: list[SubtitleTrack]
+    language: str
+    keep_original_audio: bool
+    source_language: str
+
+    def output(
+        self, streams: list[ffmpeg.Stream], target: Path, **options: object
+    ) -> ffmpeg.Output:
+        """`streams` (video, dub, original audio) then the subtitles, written to `target`."""
+        for index, track in enumerate(self.subtitles):
+            streams = [*streams, ffmpeg.source(track.path)["0"]]
+            options[f"c:s:{index}"] = _SUBTITLE_CODECS[target.suffix.lower()]
+            options[f"metadata:s:s:{index}"] = f"language={_iso639_2(track.language)}"
+        options["metadata:s:a:0"] = f"language={_iso639_2(self.language)}"
+        options["disposition:a:0"] = "default"
+        if self.keep_original_audio:
+            options["metadata:s:a:1"] = f"language={_iso639_2(self.source_language)}"
+            options["disposition:a:1"] = "0"
+        return ffmpeg.output(*streams, path=target, **options)
 
 
 def check_output(media: MediaInfo, output: Path, keep_original_audio: bool = False) -> None:

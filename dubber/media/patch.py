@@ -14,16 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dubber.media.ffmpeg import run_ffmpeg
+from dubber.media import ffmpeg
 from dubber.media.mix import RawAudio
 from dubber.media.mux import (
     MIX_RATE,
+    MixInputs,
     SubtitleTrack,
-    audio_encoder_arguments,
+    TrackTags,
+    audio_encoder_options,
     check_written,
-    dub_graph,
-    mix_inputs,
-    track_arguments,
 )
 from dubber.media.probe import MediaInfo
 
@@ -106,18 +105,17 @@ def patch_dub(
     `subtitles` as its subtitles."""
     channels = min(media.audio_channels or 1, 2)
     old = work / "previous.aac"
-    run_ffmpeg(["-i", str(previous), "-map", "0:a:0", "-c:a", "copy", "-f", "adts", "-y", str(old)])
+    dub_track = ffmpeg.source(previous)["a:0"]
+    ffmpeg.run_ffmpeg(ffmpeg.output(dub_track, path=old, format="adts", **{"c:a": "copy"}))
     spliced = adts_frames(old.read_bytes())
     for index, stretch in enumerate(frames):
         first = max(stretch.start - LEAD, 0)
         piece = work / f"stretch-{index}.aac"
         seconds = first * AAC_FRAME / MIX_RATE
         count = len(stretch) + (stretch.start - first) + LEAD
-        arguments = mix_inputs(media.path, voice, gain, start=seconds)
-        arguments += ["-filter_complex", dub_graph(channels, gain_db), "-map", "[dub]"]
-        arguments += ["-ar", str(MIX_RATE)]
-        arguments += [*audio_encoder_arguments("aac", channels), "-frames:a", str(count + 1)]
-        run_ffmpeg([*arguments, "-f", "adts", "-y", str(piece)])
+        dub = MixInputs.of(media.path, voice, gain, start=seconds).dub(channels, gain_db)
+        options = {"ar": MIX_RATE, **audio_encoder_options("aac", channels), "frames:a": count + 1}
+        ffmpeg.run_ffmpeg(ffmpeg.output(dub, path=piece, format="adts", **options))
         encoded = adts_frames(piece.read_bytes())
         skip = stretch.start - first  # its frame m is the dub's frame first + m (0: priming)
         new = encoded[skip : skip + len(stretch)]
@@ -130,14 +128,10 @@ def patch_dub(
     old.unlink()
     # ADTS carries no priming: start it a frame early, as the encoder's own output does, so that
     # the container's edit list drops that frame as it did in `previous`.
-    arguments = ["-i", str(previous), "-itsoffset", f"{-AAC_FRAME / MIX_RATE:.6f}"]
-    arguments += ["-i", str(patched)]
-    for track in subtitles:
-        arguments += ["-i", str(track.path)]
-    arguments += ["-map", "0:v", "-map", "1:a:0"]
-    arguments += ["-map", "0:a:1"] if keep_original_audio else []
-    keep = keep_original_audio
-    arguments += track_arguments(output, subtitles, 2, language, keep, source_language)
-    run_ffmpeg([*arguments, "-c:v", "copy", "-c:a", "copy", "-y", str(output)])
+    earlier = ffmpeg.source(previous)
+    audio = ffmpeg.source(patched, itsoffset=f"{-AAC_FRAME / MIX_RATE:.6f}")["a:0"]
+    streams = [earlier["v"], audio, *([earlier["a:1"]] if keep_original_audio else [])]
+    tracks = TrackTags(subtitles, language, keep_original_audio, source_language)
+    ffmpeg.run_ffmpeg(tracks.output(streams, output, **{"c:v": "copy", "c:a": "copy"}))
     patched.unlink()
     check_written(output, media.duration)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubber.errors import UsageError
-from dubber.media.ffmpeg import last_line, run
+from dubber.media import ffmpeg
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,9 @@ def check_input_file(path: Path) -> Path:
 def probe(path: Path) -> MediaInfo:
     """Read the container's streams and duration; a file FFmpeg cannot read is a UsageError."""
     path = check_input_file(path)
-    done = run("ffprobe", ["-print_format", "json", "-show_format", "-show_streams", str(path)])
-    if done.returncode != 0:
-        reason = last_line(done.stderr).removeprefix(f"{path}: ")
+    found, reason = ffmpeg.probe_json(path)
+    if found is None:
         raise UsageError(f"{path} is not a readable audio or video file ({reason})")
-    found = json.loads(done.stdout or b"{}")
     streams = found.get("streams", [])
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     video = next(

@@ -170,9 +170,13 @@ class Manifest:
         )
 
 
-def catalogue_dir() -> Traversable:
-    """The manifests shipped with the package (dubber/store/manifests)."""
-    return importlib.resources.files("dubber.store") / "manifests"
+def catalogue_dir() -> Path | Traversable:
+    """The catalogue: the repository's top-level models/ folder, which the wheel ships as
+    dubber/models (pyproject's force-include)."""
+    packaged = importlib.resources.files("dubber") / "models"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "models"
 
 
 class Catalogue:

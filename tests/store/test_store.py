@@ -99,7 +99,7 @@ def store(tmp_path: Path) -> Store:
 def test_catalogue_has_every_model_with_valid_fields():
     catalogue = Catalogue.load()
     assert {m.id for m in catalogue.all()} == CATALOGUE_IDS
-    assert catalogue_dir().is_dir() and catalogue_dir().name == "manifests"
+    assert catalogue_dir().is_dir() and catalogue_dir().name == "models"
     for manifest in catalogue.all():
         assert (manifest.kind, manifest.engine) in {
             ("asr", "whisper"),
