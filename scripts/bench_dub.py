@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("--engine", default="auto", help="translator: auto, apertium, llm, opusmt")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--no-diarize", action="store_true", help="do not tell speakers apart (dub does)"
+    )
+    parser.add_argument(
         "--nbest", type=int, default=None, help="candidates per line [default: dub's]"
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/dubber-bench"))
@@ -126,7 +129,7 @@ def main() -> None:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         child.submit(build, media, args.minutes).result()
     started = time.perf_counter()
-    choice = EngineChoice(translator=args.engine, voice=args.voice)
+    choice = EngineChoice(translator=args.engine, voice=args.voice, diarize=not args.no_diarize)
     engines = load_engines(store, RuntimeOptions(threads=args.threads), choice, check_language=True)
     load_seconds = time.perf_counter() - started
     outputs = OutputPaths.beside(args.work / f"out-{time.time_ns()}.es.mp4", "en", "es")
@@ -146,6 +149,8 @@ def main() -> None:
         "total_s": round(total, 1),
         "rtf": round(total / duration, 3),
         **{f"{s.value}_rtf": round(report.seconds.get(s, 0) / duration, 3) for s in Stage},
+        "diarize_rtf": round(report.diarize_seconds / duration, 4),
+        "speakers": len(report.document.speakers),
         "lines": len(report.document.lines),
         "not_fit": report.count(FitOutcome.overflow),
         "peak_rss_mb": round(peak_rss_mb()),

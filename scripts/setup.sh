@@ -25,4 +25,7 @@ python=${DUBBER_PYTHON:-/usr/bin/python3.11}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev,offline,eval,serve,llm,studio]"
+# The GE2E speaker encoder (diarization) ships in the resemblyzer wheel; dubber reads its weights
+# itself, so its requirements (torch among them) are skipped.
+.venv/bin/python -m pip install -q --no-deps resemblyzer==0.1.4
 echo "dubber is set up: .venv/bin/dubber --help"

@@ -77,6 +77,7 @@ LAYERS = (
     ("settings", "inputs"),
     ("outputs",),
     ("media", "store"),
+    ("speakers",),
     ("engines",),
     ("chain",),
     ("dub", "live", "serve"),

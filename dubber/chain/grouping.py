@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dubber.chain.line import Line
@@ -10,6 +10,8 @@ from dubber.engines.types import Word
 
 _SENTENCE_END = (".", "?", "!", "…")
 _CLAUSE_END = (",", ";", ":")
+
+SpeakerOf = Callable[[float, float], str | None]  # who speaks from start to end (s), if known
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,26 +21,39 @@ class GroupingRules:
     pause: float = 0.7
     max_duration: float = 12.0
     soft_duration: float = 7.0
+    # A speaker's turn shorter than this (a word that straddles the turn boundary, by the
+    # recogniser's timing) joins the line of the speaker after it.
+    min_turn: float = 0.6
 
 
 def group_words(
-    words: Iterable[Word], rules: GroupingRules = GroupingRules(), first_index: int = 0
+    words: Iterable[Word],
+    rules: GroupingRules = GroupingRules(),
+    first_index: int = 0,
+    speaker_of: SpeakerOf | None = None,
 ) -> Iterator[Line]:
     """Regroup timed words into sentence-sized lines.
 
     A break falls after sentence punctuation, at a pause, after a clause once the line is
-    longer than `soft_duration`, and anywhere once it would exceed `max_duration`.
+    longer than `soft_duration`, anywhere once it would exceed `max_duration`, and, given
+    `speaker_of`, wherever the speaker changes (each line says who speaks it).
     """
     current: list[Word] = []
+    speaker: str | None = None
     index = first_index
     for word in words:
-        if current and _breaks_before(current, word, rules):
-            yield _line(index, current)
+        said_by = speaker_of(word.start, word.end) if speaker_of else None
+        turn = said_by is not None and speaker is not None and said_by != speaker
+        if turn and word.start - current[0].start < rules.min_turn:
+            turn, speaker = False, said_by  # too short a turn: the words are the next speaker's
+        if current and (turn or _breaks_before(current, word, rules)):
+            yield _line(index, current, speaker)
             index += 1
-            current = []
+            current, speaker = [], None
         current.append(word)
+        speaker = speaker if said_by is None else said_by
     if current:
-        yield _line(index, current)
+        yield _line(index, current, speaker)
 
 
 def _breaks_before(current: list[Word], word: Word, rules: GroupingRules) -> bool:
@@ -51,6 +66,6 @@ def _breaks_before(current: list[Word], word: Word, rules: GroupingRules) -> boo
     return duration > rules.soft_duration and last.text.endswith(_CLAUSE_END)
 
 
-def _line(index: int, words: list[Word]) -> Line:
+def _line(index: int, words: list[Word], speaker: str | None = None) -> Line:
     text = " ".join(w.text for w in words)
-    return Line(index, words[0].start, words[-1].end, text, words=list(words))
+    return Line(index, words[0].start, words[-1].end, text, words=list(words), speaker=speaker)

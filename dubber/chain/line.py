@@ -45,6 +45,7 @@ class Line:
     end: float
     source: str
     words: list[Word] = field(default_factory=list)
+    speaker: str | None = None  # who says it (diarization's label, e.g. "S1"), if known
     hypotheses: list[Hypothesis] = field(default_factory=list)
     translation: str | None = None  # chosen from the candidates (or given); None until then
     voice: Voice | None = None

@@ -9,7 +9,7 @@ from enum import Enum
 
 import numpy as np
 
-from dubber.chain.grouping import GroupingRules, group_words
+from dubber.chain.grouping import GroupingRules, SpeakerOf, group_words
 from dubber.chain.line import Line
 from dubber.engines.protocols import Recognizer
 from dubber.engines.types import Segment, TranscribeOptions, TranscriptionInfo, Word
@@ -48,10 +48,13 @@ def recognise_lines(
     language: str = "en",
     grouping: GroupingRules = GroupingRules(),
     on_progress: Progress | None = None,
+    speaker_of: SpeakerOf | None = None,
 ) -> Iterator[Line]:
-    """Sentence-sized lines of `audio`, with their words, as recognition goes."""
+    """Sentence-sized lines of `audio`, with their words, as recognition goes; a line ends
+    where `speaker_of` says the speaker changes."""
     segments, _ = recognise(recognizer, audio, language=language, on_progress=on_progress)
-    return group_words((word for segment in segments for word in segment.words), grouping)
+    words = (word for segment in segments for word in segment.words)
+    return group_words(words, grouping, speaker_of=speaker_of)
 
 
 class TranscriptFormat(str, Enum):

@@ -123,6 +123,22 @@ def dub(
     ] = None,
     voice: VoiceOption = None,
     voice_match: VoiceMatchOption = VoiceMatch.pitch,
+    speakers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=20,
+            help="How many speakers (0: found by diarization; 1: one, no diarization). Each"
+            " speaker gets a voice of their own.",
+        ),
+    ] = 0,
+    voice_map: Annotated[
+        Path | None,
+        typer.Option(help='JSON of speaker (label or name) to voice: {"S1": "MODEL:STYLE"}.'),
+    ] = None,
+    speaker_labels: Annotated[
+        bool, typer.Option(help="Subtitles name the speaker where the speaker changes.")
+    ] = False,
     background: Annotated[Background, option(BACKGROUND)] = BACKGROUND.default,
     duck_db: Annotated[float, option(DUCK_DB)] = DUCK_DB.default,
     keep_original_audio: Annotated[
@@ -145,6 +161,7 @@ def dub(
     ] = False,
 ) -> None:
     """Dub video or audio files into Spanish, in sync, keeping the background sound."""
+    from dubber.chain.cast import read_voice_map
     from dubber.chain.glossary import Glossary
     from dubber.dub.batch import plan_dubs
 
@@ -161,7 +178,13 @@ def dub(
         resume=resume,
         document=document,
         from_srt=from_srt,
+        speakers=speakers or None,
+        voice_map=read_voice_map(voice_map) if voice_map else None,
+        speaker_labels=speaker_labels,
     )
+    # A voice asked for by style, or one voice for all, is kept for every line unless a voice
+    # map says otherwise.
+    one_voice = voice_match is VoiceMatch.off or (voice is not None and ":" in voice)
     choice = EngineChoice(
         asr_model=asr_model,
         translator=engine.value,
@@ -170,6 +193,7 @@ def dub(
         match_voice_to_pitch=voice_match is VoiceMatch.pitch,
         source_language=source.value,
         target_language=to.value,
+        diarize=speakers != 1 and (voice_map is not None or not one_voice),
     )
     requests = plan_dubs(media, output, options, force)
     store, runtime = open_store(offline), runtime_options(device, compute_type, threads)

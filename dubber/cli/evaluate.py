@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from dubber.settings import RuntimeOptions
 from dubber.store.store import Store
 
 app = typer.Typer(
-    help="Score ASR (WER/CER), MT (BLEU/chrF), TTS (round-trip CER), S2ST (ASR-BLEU), dub sync.",
+    help="Score ASR (WER/CER), MT (BLEU/chrF), TTS (round-trip CER), S2ST (ASR-BLEU), dub sync,"
+    " diarization (DER).",
     no_args_is_help=True,
 )
 
@@ -272,6 +274,41 @@ def dub(
     with console.status(f"listening to {media.name}"):
         report = evaluate_dub(loaded, decode_audio(media), recognizer, listener)
     _show("dub", report, json_, out_dir, [document, media])
+
+
+@app.command()
+def diarization(
+    ctx: typer.Context,
+    audio: Annotated[list[Path], typer.Argument(help="Recordings (any audio or video).")],
+    rttm: Annotated[
+        Path, typer.Option(help="Reference turns (RTTM), by each recording's file stem.")
+    ],
+    known_speakers: Annotated[
+        bool, typer.Option(help="Give diarization each file's number of speakers.")
+    ] = False,
+    json_: JsonOption = None,
+    out_dir: OutDirOption = None,
+) -> None:
+    """DER (pyannote.metrics, 0.25 s collar either side of a boundary) and how often the number
+    of speakers is found, of dub's diarization on recordings with reference turns."""
+    from dubber.engines.diarizer import ENCODER_MODEL, SpeakerDiarizer
+    from dubber.measure.diarization import evaluate, recordings_of, rttm_lines, summary
+
+    check_report("diarization", json_, out_dir, [*audio, rttm])
+    diarizer = SpeakerDiarizer(ctx.obj.store.prepare(ENCODER_MODEL))
+    recordings = recordings_of(audio, rttm)
+    hypotheses: dict = {}
+    with console.status(f"telling the speakers of {len(recordings)} recordings apart"):
+        scores = evaluate(recordings, diarizer.encoder, None, known_speakers, hypotheses)
+    report = {
+        **summary(scores),
+        "per_file": [dataclasses.asdict(score) for score in scores],
+        "_texts": {
+            "hyp.rttm": rttm_lines({r.name: hypotheses[r.name] for r in recordings}),
+            "ref.rttm": rttm_lines({r.name: r.turns for r in recordings}),
+        },
+    }
+    _show("diarization", report, json_, out_dir, [*audio, rttm])
 
 
 def _dubbed_beside(document: Path, language: str) -> Path:

@@ -129,6 +129,13 @@ def live(
         bool | None,
         typer.Option(help="Play the Spanish speech (default: on unless --output is given)."),
     ] = None,
+    diarize: Annotated[
+        bool,
+        typer.Option(
+            help="Tell speakers apart: each keeps a voice of their own (the speaker encoder"
+            " costs 25-130 ms a line)."
+        ),
+    ] = False,
     srt: Annotated[
         Path | None,
         typer.Option(help="Subtitles as they go: NAME.srt gives NAME.en.srt and NAME.es.srt."),
@@ -217,6 +224,7 @@ def live(
         target_language=to.value,
         purpose=Purpose.live,
         voice_threads=voice_threads,
+        diarize=diarize,
     )
     engines = load_engines(
         open_store(offline), runtime_options(device, compute_type, threads), choice, server=server

@@ -182,6 +182,8 @@ def remove(
 
 def _languages(manifest: Manifest) -> str:
     source, target = manifest.source_languages, manifest.target_languages
+    if not source:  # a speaker encoder: voices, whatever the language
+        return "any"
     if len(source) > 4:
         return f"{len(source)} languages"
     if source == target:

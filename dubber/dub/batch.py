@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dubber.chain.cast import VoicePrints
 from dubber.dub.document import DubDocument
 from dubber.dub.job import DubJob, DubOptions, DubReport, Progress, Stage, given_document
 from dubber.dub.outputs import OutputPaths, collect_inputs, plan_outputs
@@ -61,6 +62,7 @@ def dub_files(
     """Dub each request, yielding its report when its outputs are in place. Short files are
     recognised and translated together, a group at a time (`progress` is given a file's name,
     or the group's); Ctrl-C keeps the finished stages for --resume."""
+    prints = VoicePrints(engines.voices.styles)  # one speaker, one voice, in every file
     for group in file_groups(requests):
         jobs = [
             DubJob(
@@ -71,6 +73,7 @@ def dub_files(
                 work_root,
                 _silent,
                 request.given,
+                prints,
             )  # fmt: skip
             for request in group
         ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dubber.chain.cast import CastMember
 from dubber.chain.fit import FitOutcome
 from dubber.chain.line import Line
 from dubber.chain.transcribe import timed_words
@@ -27,12 +28,13 @@ from dubber.outputs import atomic_write_text
 FORMAT_VERSION = 2  # 1 called the lines "utterances"; it is still read
 DOCUMENT_KEYS = {
     "version", "media", "duration", "source_language", "target_language", "asr_model",
-    "translator", "voice", "history", "spoken_edits",
+    "translator", "voice", "speakers", "history", "spoken_edits",
 }  # fmt: skip
 LINE_KEYS = {
-    "index", "start", "end", "source", "words", "hypotheses", "translation", "voice",
+    "index", "start", "end", "source", "words", "speaker", "hypotheses", "translation", "voice",
     "pitch_hz", "rate", "stretch", "placed_start", "placed_end", "fit", "flags",
 }  # fmt: skip
+SPEAKER_KEYS = {"name", "voice", "pitch_hz"}
 _MISSING = object()
 
 
@@ -48,6 +50,7 @@ class DubDocument:
     translator: str = ""
     voice: str = ""
     lines: list[Line] = field(default_factory=list)
+    speakers: dict[str, CastMember] = field(default_factory=dict)  # by label; diarization's
     version: int = FORMAT_VERSION
     history: list[dict[str, Any]] = field(default_factory=list)  # edits: what and when
     spoken_edits: int = 0  # how many of them the dub written with it speaks
@@ -68,20 +71,32 @@ class DubDocument:
             "asr_model": self.asr_model,
             "translator": self.translator,
             "voice": self.voice,
+            "speakers": {label: _speaker_to_json(m) for label, m in self.speakers.items()},
             "lines": [_line_to_json(line) for line in self.lines],
             "history": self.history,
             "spoken_edits": self.spoken_edits,
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
-    def subtitles(self) -> dict[str, list[Cue]]:
+    def subtitles(self, speaker_labels: bool = False) -> dict[str, list[Cue]]:
         """Its subtitles in both languages, to broadcast norms: the source where it was said
-        (timed from its words), the translation where the dub speaks it."""
+        (timed from its words), the translation where the dub speaks it; with
+        `speaker_labels`, a line where the speaker changes starts with their name ("ANA: ")."""
         source, target = [], []
+        previous: str | None = None
         for line in self.lines:
-            source += layout(line.source, line.start, line.end, words=timed_words(line.words))
+            label = ""
+            if speaker_labels and line.speaker is not None and line.speaker != previous:
+                member = self.speakers.get(line.speaker)
+                label = f"{(member.name if member else line.speaker).upper()}: "
+            previous = line.speaker if line.speaker is not None else previous
+            words = timed_words(line.words)
+            if label and words:  # the name is a word of its own, said as the line begins
+                words = [(label.strip(), words[0][1], words[0][1]), *words]
+            source += layout(label + line.source, line.start, line.end, words=words)
             if line.placed_start is not None and line.placed_end is not None:
-                target += layout(line.translation or "", line.placed_start, line.placed_end)
+                spoken = label + (line.translation or "")
+                target += layout(spoken, line.placed_start, line.placed_end)
         return {
             self.source_language: settle(source, self.source_language, self.duration),
             self.target_language: settle(target, self.target_language, self.duration),
@@ -121,11 +136,20 @@ class DubDocument:
             translator=reader.get(data, "translator", str, ""),
             voice=reader.get(data, "voice", str, ""),
             lines=[reader.line(item, number) for number, item in enumerate(lines, start=1)],
+            speakers={
+                str(label): reader.speaker(str(label), entry)
+                for label, entry in reader.get(data, "speakers", dict, {}).items()
+            },
             history=[
                 entry for entry in reader.get(data, "history", list, []) if isinstance(entry, dict)
             ],
             spoken_edits=reader.get(data, "spoken_edits", int, 0),
         )
+
+
+def _speaker_to_json(member: CastMember) -> dict[str, Any]:
+    voice = str(member.voice) if member.voice else ""
+    return {"name": member.name, "voice": voice, "pitch_hz": member.pitch_hz}
 
 
 def _line_to_json(line: Line) -> dict[str, Any]:
@@ -135,6 +159,7 @@ def _line_to_json(line: Line) -> dict[str, Any]:
         "end": line.end,
         "source": line.source,
         "words": [[w.text, w.start, w.end, w.probability] for w in line.words],
+        "speaker": line.speaker,
         "hypotheses": [{"text": h.text, "score": h.score} for h in line.hypotheses],
         "translation": line.translation,
         "voice": str(line.voice) if line.voice else "",
@@ -217,6 +242,7 @@ class _Reader:
             end=end,
             source=self.get(item, "source", str, ""),
             words=[self._word(w) for w in self.get(item, "words", list, [])],
+            speaker=self.get(item, "speaker", str, None),
             hypotheses=[self._hypothesis(h) for h in self.get(item, "hypotheses", list, [])],
             translation=self.get(item, "translation", str, "") or None,  # none: chosen anew
             voice=Voice.parse(voice) if voice else None,
@@ -234,6 +260,21 @@ class _Reader:
         )
         self.context = ""
         return line
+
+    def speaker(self, label: str, item: Any) -> CastMember:
+        self.context = f"speaker {label}: "
+        if not isinstance(item, dict):
+            raise self.error("the speaker", 'an object {"name": ..., "voice": ...}', item)
+        self.known(item, SPEAKER_KEYS)
+        voice = self.get(item, "voice", str, "")
+        member = CastMember(
+            label,
+            self.get(item, "name", str, label) or label,
+            Voice.parse(voice) if voice else None,
+            self.number(item, "pitch_hz", None),
+        )
+        self.context = ""
+        return member
 
     def _word(self, item: Any) -> Word:
         if isinstance(item, dict):  # version 1 wrote words as objects

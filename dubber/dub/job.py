@@ -8,6 +8,7 @@ tracks live on disk, so memory stays flat with the input's length.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -20,9 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from dubber.chain.cast import (
+    CastMember,
+    VoicePrints,
+    apply_voice_map,
+    assign_voices,
+    voice_lines,
+)
 from dubber.chain.fit import FitOutcome, FitRules
 from dubber.chain.glossary import Glossary
-from dubber.chain.grouping import GroupingRules
+from dubber.chain.grouping import GroupingRules, SpeakerOf
 from dubber.chain.line import Line
 from dubber.chain.options import NBEST
 from dubber.chain.speak import Speaker, measure_pitch
@@ -33,9 +41,11 @@ from dubber.dub.flags import flag_lines
 from dubber.dub.outputs import OutputPaths
 from dubber.dub.work import LastMix, WorkFolder
 from dubber.engines.bundle import Engines
+from dubber.engines.voice import Voice
 from dubber.errors import UsageError
 from dubber.inputs import read_text
 from dubber.media.decode import AUDIO_RATE, MappedAudio
+from dubber.media.dsp import estimate_pitch
 from dubber.media.mix import DubTrack, MixRules, RawAudio, duck_gain, write_gain
 from dubber.media.mux import SubtitleTrack, mux_dub
 from dubber.media.patch import (
@@ -48,6 +58,7 @@ from dubber.media.patch import (
 from dubber.media.probe import MediaInfo
 from dubber.media.subtitles import format_srt, format_vtt, parse_srt
 from dubber.outputs import staged
+from dubber.speakers.diarize import Turn, speaker_at
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +95,9 @@ class DubOptions:
     resume: bool = False
     document: Path | None = None  # an edited NAME.dub.json to dub from
     from_srt: Path | None = None
+    speakers: int | None = None  # how many speakers diarization finds (None: it counts them)
+    voice_map: dict[str, Voice] | None = None  # speaker (label or name) -> voice
+    speaker_labels: bool = False  # subtitles name the speaker where the speaker changes
 
     @property
     def recognises(self) -> bool:
@@ -102,6 +116,7 @@ class DubReport:
     reused: int = 0
     wall_seconds: float = 0.0
     remixed: float = 0.0  # seconds of the dub track mixed and encoded (all, unless patched)
+    diarize_seconds: float = 0.0  # of the recognise stage, telling the speakers apart
 
     @property
     def real_time_factor(self) -> float:
@@ -146,6 +161,8 @@ class DubReport:
             "fit": {outcome.value: self.count(outcome) for outcome in FitOutcome},
             "max_speedup": round(self.max_speedup, 3),
             "flagged": self.flagged,
+            "speakers": len(self.document.speakers),
+            "diarize_seconds": round(self.diarize_seconds, 3),
             "spoken": self.synthesized,
             "reused": self.reused,
         }
@@ -164,14 +181,18 @@ class DubJob:
         work_root: Path,
         progress: Progress,
         given: DubDocument | None = None,
+        prints: VoicePrints | None = None,
     ) -> None:
-        """`given` is `given_document(options, media)` when the caller has read it already."""
+        """`given` is `given_document(options, media)` when the caller has read it already;
+        `prints` are the speakers of the batch so far (one speaker keeps a label and a voice
+        from file to file)."""
         if not media.has_audio:
             raise UsageError(f"{media.path} has no audio stream to dub")
         self.engines, self.options, self.media = engines, options, media
         self.progress = progress
         self.work = WorkFolder(work_root, media.path)
         self.speaker = Speaker(engines.voices, options.fit, cache=self.work)
+        self.prints = prints or VoicePrints(engines.voices.styles)
         document = DubDocument(
             media=str(media.path),
             duration=media.duration,
@@ -222,6 +243,7 @@ class DubJob:
         """The document when it need not be recognised: edited, from subtitles, or resumed."""
         if self.given is not None:
             self.given.voice = self.engines.voices.describe()
+            self._cast_voices(self.given)
             return self.given
         if self.options.resume:
             if saved := self.work.load_document():
@@ -316,14 +338,58 @@ class DubJob:
         return Recognised(self, lines, audio)
 
     def _lines(self, audio: np.ndarray) -> Iterator[Line]:
-        """The recognised lines of `audio`, as recognition goes, with its progress."""
-        return recognise_lines(
+        """The recognised lines of `audio`, as recognition goes, with its progress; with a
+        diarizer, each line one speaker's and spoken with that speaker's voice."""
+        speaker_of = self._diarize(audio)
+        lines = recognise_lines(
             self.engines.recognizer,
             audio,
             language=self.options.source_language,
             grouping=self.options.grouping,
             on_progress=lambda done, _: self.progress(Stage.recognise, done, self.media.duration),
+            speaker_of=speaker_of,
         )
+        for line in lines:
+            voice_lines([line], self.report.document.speakers)
+            yield line
+
+    def _diarize(self, audio: np.ndarray) -> SpeakerOf | None:
+        """Tell the speakers apart (unless there is no diarizer or one speaker is asked for):
+        the document's cast, each speaker with a voice of their own; who speaks when."""
+        diarizer = self.engines.diarizer
+        if diarizer is None or self.options.speakers == 1:
+            return None
+        started = time.perf_counter()
+        turns = diarizer.diarize(audio, self.options.speakers)
+        self.report.diarize_seconds = time.perf_counter() - started
+        if len({turn.speaker for turn in turns}) < 2 and not self.options.voice_map:
+            return None  # one speaker: voiced by pitch, line by line, as without diarization
+        document = self.report.document
+        labels: dict[int, str] = {}  # diarization's speaker numbers -> the batch's labels
+        for number in dict.fromkeys(turn.speaker for turn in turns):
+            speech = _speech_of(audio, turns, number)
+            label = self.prints.identify(
+                diarizer.embed(speech), estimate_pitch(speech, AUDIO_RATE), labels.values()
+            )
+            labels[number] = label
+            known = self.prints.cast[label]
+            document.speakers[label] = CastMember(label, known.name, known.voice, known.pitch_hz)
+        self._cast_voices(document)
+        log.info("%d speakers: %s", len(document.speakers), self._cast_summary(document))
+        return functools.partial(_speaker_between, turns, labels)
+
+    def _cast_voices(self, document: DubDocument) -> None:
+        """The voice map's voices, then a distinct voice for every other speaker; each line of a
+        speaker with a voice is spoken with it."""
+        styles = self.engines.voices.styles
+        if self.options.voice_map:
+            apply_voice_map(document.speakers, self.options.voice_map, styles)
+        assign_voices(document.speakers, styles)
+        voice_lines(document.lines, document.speakers)
+
+    @staticmethod
+    def _cast_summary(document: DubDocument) -> str:
+        return ", ".join(f"{m.name}={m.voice}" for m in document.speakers.values())
 
     @classmethod
     def prepare_together(cls, jobs: Sequence[DubJob]) -> None:
@@ -371,7 +437,7 @@ class DubJob:
         regions = [(line.placed_start, line.placed_end) for line in document.lines]
         gain_path = self.work.path / "gain.f32"
         gain = write_gain(gain_path, duck_gain(regions, document.duration, opts.mix))
-        cues = document.subtitles()
+        cues = document.subtitles(self.options.speaker_labels)
         last, frames = self._patch_plan(voice, gain)
         self.progress(Stage.mix, 1, 2)
         with staged(outputs.all()) as temps:
@@ -462,6 +528,27 @@ def translate_together(recognised: Sequence[Recognised]) -> None:
     seconds = time.perf_counter() - started
     for found in recognised:
         found.job.report.add_time(Stage.translate, seconds * len(found.lines) / len(lines))
+
+
+def _speaker_between(
+    turns: Sequence[Turn], labels: dict[int, str], start: float, end: float
+) -> str | None:
+    """The label of who speaks most from `start` to `end`."""
+    speaker = speaker_at(turns, start, end)
+    return None if speaker is None else labels[speaker]
+
+
+def _speech_of(
+    audio: np.ndarray, turns: Sequence[Turn], speaker: int, seconds: float = 30.0
+) -> np.ndarray:
+    """The speaker's first `seconds` of speech."""
+    pieces, length = [], 0
+    for turn in turns:
+        if turn.speaker == speaker and length < seconds * AUDIO_RATE:
+            piece = audio[round(turn.start * AUDIO_RATE) : round(turn.end * AUDIO_RATE)]
+            pieces.append(piece)
+            length += len(piece)
+    return np.concatenate(pieces)
 
 
 def _stop_and_join(worker: threading.Thread, stop: threading.Event, handoff: queue.Queue) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from dubber.engines.choose import Purpose
 from dubber.engines.language import LanguageCheck
-from dubber.engines.protocols import Recognizer, Translator
+from dubber.engines.protocols import Diarizer, Recognizer, Translator
 from dubber.engines.voices import VoiceBank
 
 
@@ -23,6 +23,7 @@ class EngineChoice:
     target_language: str = "es"
     purpose: Purpose = Purpose.dub  # what `auto` picks a voice for
     voice_threads: int | None = None  # the voice's own CPU budget (live); None: the runtime's
+    diarize: bool = False  # tell speakers apart (when the speaker encoder is installed)
 
 
 @dataclass
@@ -35,3 +36,4 @@ class Engines:
     translator: Translator
     voices: VoiceBank
     check_language: LanguageCheck
+    diarizer: Diarizer | None = None  # None: every line is one speaker's

@@ -21,10 +21,10 @@ from dubber.engines.choose import (
     choose_voice,
 )
 from dubber.engines.language import LanguageCheck
-from dubber.engines.protocols import Recognizer, Synthesizer, Translator
+from dubber.engines.protocols import Diarizer, Recognizer, Synthesizer, Translator
 from dubber.engines.voice import ESPEAK, Voice
 from dubber.engines.voices import VoiceBank
-from dubber.errors import DamagedModelError, UsageError
+from dubber.errors import DamagedModelError, ModelNotInstalledError, UsageError
 from dubber.settings import RuntimeOptions
 from dubber.store.catalogue import Manifest
 from dubber.store.store import Store
@@ -84,7 +84,23 @@ def load_engines(
         language = LanguageCheck(_multilingual_recognizer(store, runtime))
     else:
         language = LanguageCheck(find=functools.partial(_multilingual_recognizer, store, runtime))
-    return Engines(asr_model, recognizer, mt_choice.model_id, translator, voices, language)
+    diarizer = load_diarizer(store) if choice.diarize else None
+    return Engines(
+        asr_model, recognizer, mt_choice.model_id, translator, voices, language, diarizer
+    )
+
+
+def load_diarizer(store: Store) -> Diarizer | None:
+    """The speaker encoder's diarizer, or None (said once, with how to install it) when the
+    encoder is not installed: then dubs voice each line by its pitch, as before."""
+    from dubber.engines.diarizer import ENCODER_MODEL, SpeakerDiarizer
+
+    try:
+        folder = store.prepare(ENCODER_MODEL)
+    except ModelNotInstalledError as missing:
+        log.info("speakers are not told apart: %s", missing)
+        return None
+    return SpeakerDiarizer(folder)
 
 
 def resolve_model(store: Store, model_id: str, kind: str) -> Manifest:

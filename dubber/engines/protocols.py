@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from dubber.engines.types import Segment, Speech, TranscribeOptions, TranscriptionInfo, Translation
+from dubber.speakers.diarize import Turn
 
 
 @runtime_checkable
@@ -77,6 +78,22 @@ class Synthesizer(Protocol):
         """Speak `text`, a piece (a sentence, or a clause of a long one) at a time; each piece
         ends with the pause that follows it, so the pieces play back to back. `rate` > 1 speaks
         faster, < 1 slower, through the voice's own control."""
+        ...
+
+
+@runtime_checkable
+class Diarizer(Protocol):
+    """Who spoke when: speaker turns of a recording, speakers numbered from 0 in order of
+    first appearance."""
+
+    name: str
+
+    def diarize(self, audio: np.ndarray, speakers: int | None = None) -> list[Turn]:
+        """Turns of 16 kHz mono `audio`; `speakers` fixes how many there are (None: found)."""
+        ...
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """The voice of one speaker's 16 kHz speech as a unit vector (cosine: alike)."""
         ...
 
 

@@ -42,11 +42,11 @@ class Voice:
 
     @property
     def gender(self) -> Gender | None:
-        """A style named `female`/`male`, or Kokoro's naming (`ef_dora` female, `jm_kumo` male),
-        else unknown."""
+        """A style named `female`/`male` (or a variant: `male-low`), or Kokoro's naming
+        (`ef_dora` female, `jm_kumo` male), else unknown."""
         style = self.style or ""
-        if style in Gender.__members__:
-            return Gender(style)
+        if style.split("-")[0] in Gender.__members__:  # Pico's `male`, `female-low`, ...
+            return Gender(style.split("-")[0])
         if len(style) > 2 and style[2] == "_" and style[1] in "fm":
             return Gender.female if style[1] == "f" else Gender.male
         return None

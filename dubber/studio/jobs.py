@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +17,14 @@ from typing import Any
 from dubber.dub.batch import dub_files, plan_dubs
 from dubber.dub.document import DubDocument
 from dubber.dub.job import Progress, Stage
+from dubber.engines.voices import VoiceBank
 from dubber.errors import DubberError, StoppedError, UsageError
 from dubber.studio.edits import LineEdit, apply_edits, engine_choice
 from dubber.studio.engines import EngineCache
 from dubber.studio.events import EventHub
 from dubber.studio.library import Library, State, edited_since_dub, outputs_for
 from dubber.studio.options import DubSettings
+from dubber.studio.speakers import SpeakerEdit, apply_speaker_edits
 from dubber.studio.versions import Versions
 
 log = logging.getLogger(__name__)
@@ -125,23 +127,43 @@ class DubQueue:
         self.versions.keep(path)
         return self._submit(Job(media, settings))
 
-    def redub(self, media: str, edits: list[LineEdit]) -> Job:
-        """Apply `edits` to the dub document of `media` and queue a re-dub from it: only the
-        lines that changed are spoken again (the others come from the clip cache)."""
-        document, changed = self.save_edits(media, edits)
+    def redub(self, media: str, edits: list[LineEdit], cast: Sequence[SpeakerEdit] = ()) -> Job:
+        """Apply `edits` and the speaker edits `cast` to the dub document of `media` and queue a
+        re-dub from it: only the lines that changed are spoken again (the others come from the
+        clip cache)."""
+        document, changed = self.save_edits(media, edits, cast)
         return self._submit(Job(media, self.settings(media), document, changed))
 
-    def save_edits(self, media: str, edits: list[LineEdit]) -> tuple[Path, list[int]]:
-        """Apply `edits` to the dub document of `media` and save it (the file is outdated until
-        it is re-dubbed); the document's path and the lines that changed."""
-        path = outputs_for(self.library.media(media)).document
+    def save_edits(
+        self, media: str, edits: list[LineEdit], cast: Sequence[SpeakerEdit] = ()
+    ) -> tuple[Path, list[int]]:
+        """Apply the speaker edits `cast`, then the line `edits`, to the dub document of `media`
+        and save it (the file is outdated until it is re-dubbed); the document's path and the
+        lines that changed."""
         self._refuse_if_running(media)
+        path, document = self._document(media)
+        saved, changed = len(document.history), set()
+        if cast:
+            styles = self._voices(document).styles
+            changed.update(apply_speaker_edits(document, cast, styles))
+        changed.update(apply_edits(document, edits))
+        if len(document.history) > saved:
+            document.save(path)
+        return path, sorted(changed)
+
+    def voices(self, media: str) -> VoiceBank:
+        """The voices of the model that spoke the dub of `media` (its engines loaded, or taken
+        from those loaded): the ones its speakers can be given."""
+        return self._voices(self._document(media)[1])
+
+    def _voices(self, document: DubDocument) -> VoiceBank:
+        return self.engines.speaking(document.voice, engine_choice(document)).voices
+
+    def _document(self, media: str) -> tuple[Path, DubDocument]:
+        path = outputs_for(self.library.media(media)).document
         if not path.is_file():
             raise UsageError(f"{media} has no dub document yet: dub it first")
-        document = DubDocument.load(path)
-        if changed := apply_edits(document, edits):
-            document.save(path)
-        return path, changed
+        return path, DubDocument.load(path)
 
     def restore(self, media: str, version: str) -> None:
         """Put a kept version of `media`'s dub back (the current one is kept in turn)."""

@@ -67,8 +67,12 @@ class DubSettings:
         )
 
     def choice(self) -> EngineChoice:
-        """The engines the settings ask for."""
-        return EngineChoice(voice=self.voice, match_voice_to_pitch=self.match_voice_to_pitch)
+        """The engines the settings ask for: speakers told apart (each with a voice of their
+        own) unless one voice is asked for every line, as `dubber dub` does."""
+        one_voice = not self.match_voice_to_pitch or (self.voice is not None and ":" in self.voice)
+        return EngineChoice(
+            voice=self.voice, match_voice_to_pitch=self.match_voice_to_pitch, diarize=not one_voice
+        )
 
 
 LANGUAGE_NAMES = {"es": "Spanish", "en": "English", "fr": "French", "de": "German"}

@@ -1,5 +1,5 @@
 """The review table of a dubbed file: each line as the page shows it with the flags its dub found,
-and which lines to look at first."""
+which lines to look at first, and who says them."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def review_rows(document: DubDocument) -> list[dict[str, Any]]:
                 "placed_start": line.placed_start,
                 "placed_end": line.placed_end,
                 "source": line.source,
+                "speaker": line.speaker,
                 "translation": line.translation,
                 "machine": machine.get(position),
                 "candidates": list(dict.fromkeys(candidates)),
@@ -72,8 +73,27 @@ def review_rows(document: DubDocument) -> list[dict[str, Any]]:
     return rows
 
 
+def cast_rows(document: DubDocument) -> list[dict[str, Any]]:
+    """The speakers panel: each speaker's label, name and voice, and how many lines (and
+    seconds of the original) they say."""
+    rows = []
+    for label, member in document.speakers.items():
+        lines = [line for line in document.lines if line.speaker == label]
+        rows.append(
+            {
+                "speaker": label,
+                "name": member.name,
+                "voice": str(member.voice) if member.voice else "",
+                "lines": len(lines),
+                "seconds": round(sum(line.end - line.start for line in lines), 1),
+            }
+        )
+    return rows
+
+
 def review(document: DubDocument) -> dict[str, Any]:
-    """What the review view needs of a document: its lines and the voices a line can take."""
+    """What the review view needs of a document: its lines, its speakers and the voices a line
+    can take."""
     return {
         "duration": document.duration,
         "voices": bank_voices(document.voice),
@@ -83,4 +103,5 @@ def review(document: DubDocument) -> dict[str, Any]:
         "legend": FLAG_LEGEND,
         "fit_legend": FIT_LEGEND,
         "lines": review_rows(document),
+        "speakers": cast_rows(document),
     }

@@ -1,5 +1,6 @@
 """The studio's HTTP routes: the page and its assets, the folder's files, the library, reviews,
-dubs, post-edits, uploads, the real-time demo, and the event stream."""
+dubs, post-edits (of lines and of speakers, with voice samples), uploads, the real-time demo,
+and the event stream."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
@@ -25,7 +27,7 @@ from dubber.chain.options import STUDIO_DUB_OPTIONS
 from dubber.dub.document import DubDocument
 from dubber.dub.outputs import OutputPaths
 from dubber.outputs import atomic_path
-from dubber.studio.edits import parse_edits
+from dubber.studio.edits import LineEdit, parse_edits
 from dubber.studio.export import attachment, bundle, chunks, downloads
 from dubber.studio.jobs import Job
 from dubber.studio.library import (
@@ -45,6 +47,7 @@ from dubber.studio.security import (
     session_cookie,
     token_ok,
 )
+from dubber.studio.speakers import SpeakerEdit, parse_speaker_edits, sample_wav, voice_options
 from dubber.studio.web import EXCEPTION_HANDLERS, Guard, StudioError, read_json, text_field
 
 if TYPE_CHECKING:
@@ -204,18 +207,36 @@ def build_app(studio: Studio) -> Starlette:
         studio.dubs.cancel(text_field(data, "media"))
         return JSONResponse({"cancelled": True}, status_code=202)
 
+    def edits_of(data: dict[str, Any]) -> tuple[list[LineEdit], list[SpeakerEdit]]:
+        """The line and speaker edits of a request body (either may be left out)."""
+        return parse_edits(data.get("edits", [])), parse_speaker_edits(data.get("speakers", []))
+
     async def save_edits(request: Request) -> Response:
         data = await read_json(request)
         name = text_field(data, "media")
-        _, changed = studio.dubs.save_edits(name, parse_edits(data.get("edits")))
+        _, changed = await run_in_threadpool(studio.dubs.save_edits, name, *edits_of(data))
         return JSONResponse({"changed": changed, "state": studio.library_state(name).value})
 
     async def redub(request: Request) -> Response:
         data = await read_json(request)
         name = text_field(data, "media")
         studio.refuse_while_live()
-        job = studio.dubs.redub(name, parse_edits(data.get("edits", [])))
+        job = await run_in_threadpool(studio.dubs.redub, name, *edits_of(data))
         return JSONResponse(job.to_json(), status_code=202)
+
+    def voices(request: Request) -> Response:
+        """The voices a speaker of a dubbed file can take: its voice model's styles."""
+        bank = studio.dubs.voices(request.path_params["name"])
+        return JSONResponse({"voices": voice_options(bank)})
+
+    def voice_sample(request: Request) -> Response:
+        """A short Spanish sentence in one of those voices, as WAV (kept once made)."""
+        name, voice = request.path_params["name"], request.path_params["voice"]
+        if voice not in samples:
+            if studio.dubs.busy():  # its voices are the dub's: one user at a time
+                raise StudioError(409, "a dub is running: hear the voices once it has ended")
+            samples[voice] = sample_wav(studio.dubs.voices(name), voice)
+        return Response(samples[voice], media_type="audio/wav")
 
     async def upload(request: Request) -> Response:
         """A media file into the folder, streamed to a temporary name and renamed when whole."""
@@ -255,6 +276,7 @@ def build_app(studio: Studio) -> Starlette:
             headers={"cache-control": "no-store", "x-accel-buffering": "no"},
         )
 
+    samples: dict[str, bytes] = {}  # voice id -> its sample
     routes = [
         Route("/", index),
         Route("/static/{name}", asset),
@@ -262,6 +284,8 @@ def build_app(studio: Studio) -> Starlette:
         Route("/api/library", library),
         Route("/api/review/{name:path}", review_data),
         Route("/api/export/{name:path}", export),
+        Route("/api/voices/{name:path}", voices),
+        Route("/api/voice-sample/{voice}/{name:path}", voice_sample),
         Route("/api/events", events),
         Route("/api/dub", start_dub, methods=["POST"]),
         Route("/api/cancel", cancel, methods=["POST"]),

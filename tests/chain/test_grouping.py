@@ -42,3 +42,32 @@ def test_no_words_no_lines_and_numbering_continues():
     assert list(group_words([])) == []
     [line] = list(group_words(words("Hello."), first_index=7))
     assert line.index == 7 and line.slot > 0
+
+
+def _speaker_from(changes: list[tuple[float, str]]):
+    """speaker_of for turns that begin at the given times."""
+
+    def speaker_of(start: float, end: float) -> str:
+        middle = (start + end) / 2
+        return [who for begin, who in changes if begin <= middle][-1]
+
+    return speaker_of
+
+
+def test_a_speaker_change_inside_a_sentence_splits_the_line_at_the_word():
+    said = [Word("so", 0.0, 0.4), Word("the", 0.5, 0.9), Word("budget", 1.0, 1.5)]
+    said += [Word("passed", 1.6, 2.2), Word("yes.", 2.3, 3.0)]
+    speaker_of = _speaker_from([(0.0, "S1"), (2.25, "S2")])
+    lines = list(group_words(said, speaker_of=speaker_of))
+    assert [line.source for line in lines] == ["so the budget passed", "yes."]
+    assert [line.speaker for line in lines] == ["S1", "S2"]
+
+
+def test_a_word_that_straddles_the_turn_joins_the_next_speaker():
+    # "The" is timed a little early: the first speaker's turn seems to end after it
+    said = [Word("Thanks.", 0.0, 0.6), Word("The", 0.7, 0.9)]
+    said += [Word("council", 1.0, 1.6), Word("met", 1.7, 2.0)]
+    speaker_of = _speaker_from([(0.0, "S1"), (0.95, "S2")])
+    lines = list(group_words(said, speaker_of=speaker_of))
+    assert [line.source for line in lines] == ["Thanks.", "The council met"]
+    assert [line.speaker for line in lines] == ["S1", "S2"]

@@ -32,7 +32,9 @@ from dubber.engines.types import (
 from dubber.engines.voice import Voice
 from dubber.engines.voices import VoiceBank
 from dubber.media.decode import AUDIO_RATE
+from dubber.media.dsp import estimate_pitch
 from dubber.media.probe import probe
+from dubber.speakers.diarize import Turn
 
 LOUD = 0.02  # RMS over which a 20 ms frame counts as speech
 FRAME = AUDIO_RATE // 50
@@ -219,6 +221,24 @@ def fake_engines(
         voices=voices if voices is not None else fake_voices(calibration_dir),
         check_language=LanguageCheck(),
     )
+
+
+class ScriptedDiarizer:
+    """Gives the speaker turns it was made with (counting its calls); its speaker encoder hears
+    only pitch: voices 40 Hz apart are a right angle apart."""
+
+    name = "fake-diarizer"
+
+    def __init__(self, turns: Sequence[Turn] = ()) -> None:
+        self.turns, self.calls = list(turns), 0
+
+    def diarize(self, audio: np.ndarray, speakers: int | None = None) -> list[Turn]:
+        self.calls += 1
+        return list(self.turns)
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        angle = ((estimate_pitch(audio, AUDIO_RATE) or 100.0) - 100.0) / 40.0 * np.pi / 2
+        return np.array([np.cos(angle), np.sin(angle)])
 
 
 def beeps(spans: Sequence[tuple[float, float]], seconds: float, hz: float = 150.0) -> np.ndarray:

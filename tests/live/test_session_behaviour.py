@@ -19,6 +19,7 @@ import pytest
 
 from dubber.chain.line import Line, Stamp
 from dubber.engines.bundle import Engines
+from dubber.engines.voice import Gender, Voice
 from dubber.engines.voices import VoiceBank
 from dubber.live.config import LiveConfig
 from dubber.live.pipeline import Queue
@@ -32,8 +33,10 @@ from dubber.media.subtitles import parse_srt
 from tests.helpers.fakes import (
     FEMALE,
     MALE,
+    BeepSynthesizer,
     EchoTranslator,
     EnergyVad,
+    ScriptedDiarizer,
     SimulatedTime,
     Tape,
     TapeRecognizer,
@@ -509,3 +512,21 @@ def test_an_engine_failure_ends_the_run_with_its_error(make_engines, news):
     with pytest.raises(RuntimeError, match="translator crashed"):
         live.run(SamplesSource(news.audio, "news", loops=20))
     assert live.input_seconds < 2 * news.seconds  # the source was stopped, not played out
+
+
+def test_each_speaker_keeps_a_voice_of_their_own_even_two_men(make_engines, calibration):
+    tape = Tape.speak(NEWS[1:5], hz=[120.0, 150.0, 120.0, 150.0])
+    styles = ("male", "male-low", "female")
+    voices = VoiceBank.build(BeepSynthesizer("male", styles), Voice("fake-tts"), True, calibration)
+    by_pitch = simulated(make_engines(tape, voices=voices)).run(SamplesSource(tape.audio, "4"))
+    assert {str(line.voice) for line in by_pitch} == {"fake-tts:male"}  # both men sound alike
+
+    engines = make_engines(tape, voices=voices)
+    engines.diarizer = ScriptedDiarizer()
+    live = simulated(engines)
+    lines = live.run(SamplesSource(tape.audio, "4"))
+    assert [line.speaker for line in lines] == ["S1", "S2", "S1", "S2"]
+    first, second = live.cast.cast["S1"].voice, live.cast.cast["S2"].voice
+    assert first != second and {first.gender, second.gender} == {Gender.male}
+    assert [line.voice for line in lines] == [first, second, first, second]
+    assert engines.diarizer.calls == 0  # lines are placed one by one: no recording diarized

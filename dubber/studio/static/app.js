@@ -16,7 +16,7 @@ class Studio {
     this.shown = null; // the fragment on show
     window.addEventListener("hashchange", () => this.route());
     window.addEventListener("beforeunload", (event) => {
-      if (this.review.edits.size) event.preventDefault(); // the browser asks before leaving
+      if (this.review.unsaved) event.preventDefault(); // the browser asks before leaving
     });
     events.addEventListener("connected", () => this.library.refresh());
     this.dubbing = new Set(); // media being dubbed or queued
@@ -51,7 +51,7 @@ class Studio {
 
   /** Whether the page may leave the review it shows: no unsaved edits, or the editor agrees. */
   mayLeave(fragment) {
-    const count = this.review.edits.size;
+    const count = this.review.unsaved;
     if (!count || !this.shown || !this.shown.startsWith("review") || fragment === this.shown) {
       return true;
     }

@@ -1,7 +1,9 @@
 // The review view: the dubbed video with original/dub audio and English/Spanish subtitles, the
-// table of lines following the playback, and post-editing with a re-dub of the changed lines.
+// table of lines following the playback (each with its speaker), and post-editing of lines and
+// speakers with a re-dub of the changed lines.
 
 import { clock, el, events, fileURL, getJSON, send } from "./api.js";
+import { SpeakersPanel } from "./speakers.js";
 
 export class ReviewView {
   constructor(app) {
@@ -18,6 +20,7 @@ export class ReviewView {
     this.rows = new Map(); // line -> <tr>
     this.active = null;
     this.redubbing = null; // {started, lines} while a re-dub runs
+    this.cast = new SpeakersPanel(this);
     document.querySelectorAll("#audio-switch button").forEach((button) =>
       button.addEventListener("click", () => this.setAudio(button.dataset.audio)));
     document.querySelectorAll("#subtitle-switch button").forEach((button) =>
@@ -174,6 +177,8 @@ export class ReviewView {
   render() {
     this.rows.clear();
     this.active = null;
+    this.cast.show(this.data, this.name);
+    document.getElementById("lines-table").classList.toggle("cast", this.data.speakers.length > 0);
     for (const line of this.data.lines) this.rows.set(line.line, this.row(line));
     this.order();
     const lines = this.data.lines;
@@ -318,10 +323,17 @@ export class ReviewView {
     }
     if (!line.candidates.length) candidates.append(el("span", { className: "hint" }, "–"));
     const voice = el("select", {});
-    for (const id of this.data.voices) {
+    for (const id of new Set([...this.data.voices, line.voice].filter(Boolean))) {
       voice.append(el("option", { value: id, title: id }, this.data.voice_labels[id] || id));
     }
     voice.value = line.voice;
+    if (line.speaker) { // a speaker's lines take the speaker's voice
+      voice.disabled = true;
+      voice.title = `the voice of ${line.speaker}: change it under Speakers`;
+    }
+    const who = el("span", { className: "speaker-tag", title: line.speaker || "" },
+      line.speaker ? this.cast.nameOf(line.speaker) : "");
+    who.dataset.speaker = line.speaker || "";
     voice.addEventListener("change", () => this.edit(line, { voice: voice.value }));
     const [start, end] = line.placed_start != null ? [line.placed_start, line.placed_end] : [line.start, line.end];
     const undo = el("button", { type: "button", className: "undo", title: "back to the saved text and voice" }, "↶ undo");
@@ -346,6 +358,7 @@ export class ReviewView {
       el("td", { className: "num" }, String(line.line + 1)),
       el("td", { className: "slot", title: `original ${clock(line.start)}–${clock(line.end)}` },
         `${clock(start)}–${clock(end)}`),
+      el("td", { className: "who" }, who),
       el("td", { className: "source" }, line.source),
       el("td", { className: "translation" }, text, tools),
       candidates,
@@ -387,11 +400,24 @@ export class ReviewView {
     return [...this.edits].map(([line, edit]) => ({ line, ...edit }));
   }
 
+  /** The edits of lines and speakers not saved yet. */
+  get unsaved() {
+    return this.edits.size + this.cast.edits.size;
+  }
+
+  /** Each line of `label` tagged with the speaker's `name`. */
+  showSpeaker(label, name) {
+    this.body.querySelectorAll(`.speaker-tag[data-speaker="${label}"]`)
+      .forEach((tag) => { tag.textContent = name; });
+  }
+
   updateBar() {
-    const count = this.edits.size;
+    const count = this.unsaved;
     const busy = this.redubbing !== null;
+    const changes = [[this.edits.size, "line"], [this.cast.edits.size, "speaker"]]
+      .filter(([n]) => n).map(([n, what]) => `${n} ${what}${n > 1 ? "s" : ""}`);
     document.getElementById("edit-count").textContent =
-      count ? `${count} line${count > 1 ? "s" : ""} changed.` : "No changes.";
+      count ? `${changes.join(", ")} changed.` : "No changes.";
     document.getElementById("save-edits").disabled = busy || !count;
     const outdated = this.data && this.data.state === "outdated";
     document.getElementById("redub").disabled = busy || !(count || this.unspoken.size || outdated);
@@ -399,9 +425,12 @@ export class ReviewView {
 
   // -- saving and re-dubbing ----------------------------------------------------------------
 
-  async save() {
+  /** Save the edits waiting, and `more` speaker edits (a merge or a split), to the document. */
+  async save(more = []) {
     try {
-      const answer = await send("/api/edits", { media: this.name, edits: this.editList() });
+      const answer = await send("/api/edits", {
+        media: this.name, edits: this.editList(), speakers: [...this.cast.editList(), ...more],
+      });
       answer.changed.forEach((line) => this.unspoken.add(line));
       await this.open(this.name);
       this.say(`saved ${answer.changed.length} line(s) to the dub document: re-dub to hear them`);
@@ -411,14 +440,16 @@ export class ReviewView {
   }
 
   async redub() {
-    const lines = [...this.edits.keys(), ...this.unspoken];
+    const lines = [...this.edits.keys(), ...this.unspoken, ...this.cast.lines()];
     this.redubbing = { started: performance.now(), lines };
     this.updateBar();
     this.say("re-dubbing the changed lines…");
     this.progress.hidden = false;
     this.progress.firstChild.style.width = "0%";
     try {
-      await send("/api/redub", { media: this.name, edits: this.editList() });
+      await send("/api/redub", {
+        media: this.name, edits: this.editList(), speakers: this.cast.editList(),
+      });
     } catch (error) {
       this.redubbing = null;
       this.progress.hidden = true;

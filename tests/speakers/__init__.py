@@ -1,0 +1,1 @@
+"""Tests of the speaker encoder, clustering and diarization."""
