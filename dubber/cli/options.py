@@ -73,7 +73,10 @@ VoiceOption = Annotated[
 VoiceMatchOption = Annotated[VoiceMatch, typer.Option(help=MATCH_VOICE_TO_PITCH.help)]
 ServerOption = Annotated[
     str | None,
-    typer.Option(help="Run the models on a dubber server (dubber serve), e.g. http://host:8000."),
+    typer.Option(
+        help="Run the models on a dubber server (dubber serve), e.g. http://host:8000, or on"
+        " several, comma-separated: requests are spread over those that answer."
+    ),
 ]
 DeviceOption = Annotated[Device, typer.Option(help="Run models on the CPU or a CUDA GPU.")]
 ComputeTypeOption = Annotated[

@@ -2,9 +2,11 @@
 
 `connect(url, choice)` returns `Engines` whose recogniser, translator and voice are remote, so
 `dubber dub --server URL` and `dubber live --server URL` run the same pipeline with the stages on
-the server. Per-call options (decoding beams, VAD, voice styles) are forwarded; a choice the
-server cannot honour (another model or voice) is refused, never dropped. Transient failures
-(server starting, queue full, connection dropped) are retried a bounded number of times with
+the server; with several servers (`--server URL,URL`) requests go to each healthy one in turn,
+and one that fails is left out while another takes its requests. Per-call options (decoding
+beams, VAD, voice styles) are forwarded; a choice the server cannot honour (another model or
+voice) is refused, never dropped. Transient failures (server starting, queue full, connection
+dropped) are retried a bounded number of times, on another server when there is one, else with
 backoff; a refused request becomes a one-line `DubberError`.
 """
 
@@ -63,38 +65,95 @@ class RetryPolicy:
     inference_timeout: float = 600.0
 
 
-class ServerConnection:
-    """One model on one server; a Triton client per thread (they are not thread-safe)."""
+class ServerPool:
+    """The servers a client spreads its requests over: each request goes to the next healthy
+    one in turn; one that fails (refused connection, reset, timeout) is left out for `cooldown`
+    seconds and its request goes to another. Every request asr, mt and tts take can be asked
+    again elsewhere: none changes anything on a server."""
 
-    def __init__(self, url: str, model: str, retry: RetryPolicy) -> None:
-        self.url, self.model, self.retry = url, model, retry
+    def __init__(self, urls: Sequence[str], cooldown: float = 30.0) -> None:
+        if not urls:
+            raise UsageError("--server needs at least one address")
+        self.urls, self.cooldown = tuple(dict.fromkeys(urls)), cooldown
+        self.answered: dict[str, int] = dict.fromkeys(self.urls, 0)  # requests each answered
+        self._down: dict[str, float] = {}
+        self._turn = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def parse(cls, servers: str) -> ServerPool:
+        """`http://a:8000,http://b:8000`: one address or several, comma-separated."""
+        return cls([url.strip() for url in servers.split(",") if url.strip()])
+
+    def healthy(self) -> list[str]:
+        """The servers not left out now (all of them when every one is)."""
+        now = time.monotonic()
+        return [url for url in self.urls if self._down.get(url, 0.0) <= now] or list(self.urls)
+
+    def pick(self) -> str:
+        """The server for the next request."""
+        with self._lock:
+            healthy = self.healthy()
+            self._turn += 1
+            return healthy[self._turn % len(healthy)]
+
+    def failed(self, url: str) -> bool:
+        """Leave `url` out for a while; whether another server can take its requests."""
+        with self._lock:
+            if self._down.get(url, 0.0) <= time.monotonic() and len(self.urls) > 1:
+                log.warning(
+                    "dubber server %s does not answer: its requests go to the others for %.0f s",
+                    url,
+                    self.cooldown,
+                )
+            now = time.monotonic()
+            self._down[url] = now + self.cooldown
+            return any(self._down.get(other, 0.0) <= now for other in self.urls if other != url)
+
+    def done(self, url: str) -> None:
+        """Count a request `url` answered."""
+        with self._lock:
+            self.answered[url] += 1
+
+
+class ServerConnection:
+    """One model on a pool of servers; a Triton client per thread and server (they are not
+    thread-safe)."""
+
+    def __init__(self, servers: ServerPool | str, model: str, retry: RetryPolicy) -> None:
+        self.pool = servers if isinstance(servers, ServerPool) else ServerPool([servers])
+        self.model, self.retry = model, retry
         self._local = threading.local()
 
-    def _client(self) -> Any:
+    def _clients(self) -> dict[str, Any]:
+        if not hasattr(self._local, "clients"):
+            self._local.clients = {}
+        return self._local.clients
+
+    def _client(self, url: str) -> Any:
         from pytriton.client import ModelClient
         from pytriton.client.warnings import NotSupportedTimeoutWarning
 
-        client = getattr(self._local, "client", None)
-        if client is None:
+        clients = self._clients()
+        if url not in clients:
             # PyTriton warns whenever the wait-for-server and inference timeouts differ
             warnings.filterwarnings("ignore", category=NotSupportedTimeoutWarning)
-            client = ModelClient(
-                self.url,
+            clients[url] = ModelClient(
+                url,
                 self.model,
                 init_timeout_s=self.retry.connect_timeout,
                 inference_timeout_s=self.retry.inference_timeout,
             )
-            self._local.client = client
-        return client
+        return clients[url]
 
-    def _drop_client(self) -> None:
-        client = getattr(self._local, "client", None)
-        self._local.client = None
+    def _drop_client(self, url: str) -> None:
+        client = self._clients().pop(url, None)
         if client is not None:
             client.close()
 
     def infer(self, batched: bool, **inputs: np.ndarray) -> dict[str, np.ndarray]:
-        """Run one request, retrying transient failures; refusals raise DubberError at once."""
+        """Run one request on the next healthy server, asking another when one fails and
+        retrying with backoff when none answers; refusals raise DubberError at once."""
         from pytriton.client.exceptions import (
             PyTritonClientInferenceServerError,
             PyTritonClientModelUnavailableError,
@@ -109,24 +168,36 @@ class ServerConnection:
             OSError,  # connection refused or reset
         )
         delay, attempt = self.retry.first_delay, 1
+        attempts = self.retry.attempts * len(self.pool.urls)
         while True:
+            url = self.pool.pick()
             try:
-                client = self._client()
-                return (client.infer_batch if batched else client.infer_sample)(**inputs)
+                client = self._client(url)
+                answer = (client.infer_batch if batched else client.infer_sample)(**inputs)
             except PyTritonClientInferenceServerError as error:
                 raise _refusal(self.model, str(error)) from None
             except transient as error:
-                self._drop_client()
-                if attempt >= self.retry.attempts:
-                    raise unreachable(self.url) from error
-                log.info("%s: %s; retrying in %.1f s", self.model, type(error).__name__, delay)
-                time.sleep(delay)
-                delay, attempt = delay * 2, attempt + 1
+                self._drop_client(url)
+                another = self.pool.failed(url)
+                if attempt >= attempts:
+                    raise unreachable(", ".join(self.pool.urls)) from error
+                attempt += 1
+                if not another:  # nobody else to ask: give the servers time
+                    log.info("%s: %s; retrying in %.1f s", self.model, type(error).__name__, delay)
+                    time.sleep(delay)
+                    delay *= 2
+                continue
+            self.pool.done(url)
+            return answer
 
 
-def unreachable(url: str) -> DubberError:
+class UnreachableError(DubberError):
+    """No dubber server answers at an address."""
+
+
+def unreachable(url: str) -> UnreachableError:
     """The one-line error for a server that does not answer."""
-    return DubberError(f"cannot reach dubber server at {url}: start it with 'dubber serve'")
+    return UnreachableError(f"cannot reach dubber server at {url}: start it with 'dubber serve'")
 
 
 def _refusal(model: str, message: str) -> DubberError:
@@ -275,6 +346,31 @@ def server_info(url: str, retry: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
     return json.loads(_text(answer["info"]))
 
 
+def pool_info(pool: ServerPool, retry: RetryPolicy) -> dict[str, Any]:
+    """The engines the pool's servers run, which must be the same on every one; a server that
+    does not answer now is left out (an error when none answers)."""
+    infos: dict[str, dict[str, Any]] = {}
+    for url in pool.urls:
+        try:
+            infos[url] = server_info(url, retry)
+        except UnreachableError as error:
+            if len(pool.urls) == 1:
+                raise
+            log.warning("%s", error)
+            pool.failed(url)
+    if not infos:
+        raise unreachable(", ".join(pool.urls))
+    (first, info), *others = infos.items()
+    for url, other in others:
+        differ = sorted(key for key in {*info, *other} if info.get(key) != other.get(key))
+        if differ:
+            raise UsageError(
+                f"{url} serves other engines than {first} ({', '.join(differ)} differ):"
+                " every --server must run the same models"
+            )
+    return info
+
+
 def _check_reachable(url: str, retry: RetryPolicy) -> None:
     """Fail fast, in one line, when nothing listens at `url`."""
     from pytriton.client.exceptions import PyTritonClientInvalidUrlError
@@ -336,7 +432,8 @@ def connect(
     store: Store | None = None,
     retry: RetryPolicy = RetryPolicy(),
 ) -> Engines:
-    """`Engines` whose stages run on the `dubber serve` server at `url`, honouring `choice`
+    """`Engines` whose stages run on the `dubber serve` server at `url` (or the servers, comma-
+    separated), honouring `choice`
     (voice styles and pitch matching included) or refusing what the server does not run.
 
     The voice's speaking rate is calibrated once per voice id and kept in the store's
@@ -351,20 +448,21 @@ def connect(
     except ImportError:
         raise DubberError("talking to a dubber server needs pip install 'dubber[serve]'") from None
     choice, store = choice or EngineChoice(), store or Store()
-    info = server_info(url, retry)
-    voice = check_choice(info, choice, url, store)
+    pool = ServerPool.parse(url)
+    info = pool_info(pool, retry)
+    voice = check_choice(info, choice, pool.urls[0], store)
     recognizer = RemoteRecognizer(
-        ServerConnection(url, ASR, retry), info["asr_model"], info["multilingual"]
+        ServerConnection(pool, ASR, retry), info["asr_model"], info["multilingual"]
     )
     translator = RemoteTranslator(
-        ServerConnection(url, MT, retry),
+        ServerConnection(pool, MT, retry),
         info["translator"],
         info["source_language"],
         info["target_language"],
         bool(info.get("length_hints", False)),
     )
     synthesizer: RemoteSynthesizer = RemoteSynthesizer(
-        ServerConnection(url, TTS, retry),
+        ServerConnection(pool, TTS, retry),
         info["voice_name"],
         info["voice_language"],
         info["sample_rate"],

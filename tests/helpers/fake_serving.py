@@ -327,7 +327,9 @@ class TritonLoopback:
     """PyTriton's client (`ModelClient`, `create_client_from_url`) answered in this process by
     `models` as `bind_models` declares them: inputs and outputs checked against the declared
     names, dtypes and shapes, a refusal raised as Triton's error with the server's traceback.
-    `failures` are raised, one per call, before any is answered; `sent` keeps every request."""
+    `failures` are raised, one per call, before any is answered; `sent` keeps every request and
+    `answered_by` the address of each; a server in `dead` refuses connections, as a killed one,
+    and `kill_after` = (address, n) kills that server once n requests have been answered."""
 
     URL = "http://127.0.0.1:8000"
 
@@ -337,6 +339,9 @@ class TritonLoopback:
         self.models = triton.models
         self.sent: list[tuple[str, dict[str, np.ndarray]]] = []
         self.failures: list[BaseException] = []
+        self.answered_by: list[str] = []
+        self.dead: set[str] = set()
+        self.kill_after: tuple[str, int] | None = None
         self.opened = self.closed = 0
         self.live = True
 
@@ -358,7 +363,7 @@ class TritonLoopback:
 
         class Server:
             def is_server_live(self) -> bool:
-                if not loopback.live:
+                if not loopback.live or url in loopback.dead:
                     raise ConnectionRefusedError(f"nothing listens at {url}")
                 return True
 
@@ -373,15 +378,24 @@ class TritonLoopback:
 
         class Client:
             def infer_sample(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
-                return loopback._infer(model, False, inputs)
+                return loopback._answer(url, model, False, inputs)
 
             def infer_batch(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
-                return loopback._infer(model, True, inputs)
+                return loopback._answer(url, model, True, inputs)
 
             def close(self) -> None:
                 loopback.closed += 1
 
         return Client()
+
+    def _answer(self, url: str, model: str, batch: bool, inputs: dict[str, np.ndarray]) -> dict:
+        if url in self.dead:
+            raise ConnectionRefusedError(f"nothing listens at {url}")
+        answer = self._infer(model, batch, inputs)
+        self.answered_by.append(url)
+        if self.kill_after is not None and len(self.answered_by) >= self.kill_after[1]:
+            self.dead.add(self.kill_after[0])
+        return answer
 
     def _infer(self, model: str, batch: bool, inputs: dict[str, np.ndarray]) -> dict:
         from pytriton.client.exceptions import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -359,3 +360,12 @@ def test_sigterm_stops_everything(server):
         time.sleep(0.2)
     assert not [process for process in spawned if process.running()]
     assert http_status(f"{server.url}/v2/health/live") is None
+
+
+def test_the_server_reports_its_load_in_its_metrics(server, remote):
+    remote.translator.translate(["Good morning."])
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics}/metrics", timeout=10) as page:
+        metrics = page.read().decode()
+    # Triton's Prometheus metrics: requests served and waiting, per model
+    assert re.search(r'nv_inference_request_success\{model="mt",version="1"\} [1-9]', metrics)
+    assert 'nv_inference_pending_request_count{model="asr"' in metrics

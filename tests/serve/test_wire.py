@@ -179,6 +179,49 @@ def test_a_dub_through_the_server_matches_a_local_dub(remote, calibration, tmp_p
         )  # fmt: skip
 
 
+SERVERS = ("http://127.0.0.1:8000", "http://127.0.0.1:8100")
+
+
+def test_a_batch_is_spread_over_the_servers_and_survives_losing_one(
+    loopback, calibration, tmp_path, caplog
+):
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    for number in range(4):
+        write_wav(folder / f"talk{number}.wav", beeps(SPANS, 5.5), AUDIO_RATE)
+    remote = connect(",".join(SERVERS), EngineChoice(match_voice_to_pitch=False), retry=FAST)
+    loopback.kill_after = (SERVERS[0], 8)  # SIGKILL, as it were, after the 8th answer
+    options = DubOptions(nbest=2)
+    requests = plan_dubs([folder], tmp_path / "remote", options, force=False)
+    reports = list(dub_files(requests, options, remote, tmp_path / "work", silent))
+    assert len(reports) == 4 and all(r.outputs.media.is_file() for r in reports)
+    answered = loopback.answered_by
+    assert set(answered[:8]) == set(SERVERS)  # both took requests while both answered
+    assert answered[8:] and set(answered[8:]) == {SERVERS[1]}
+    assert "does not answer: its requests go to the others" in caplog.text
+    local = served_engines(calibration, SCRIPT)
+    requests = plan_dubs([folder], tmp_path / "local", options, force=False)
+    for theirs, ours in zip(
+        reports, dub_files(requests, options, local, tmp_path / "w2", silent), strict=True
+    ):
+        assert [
+            (line.source, line.translation, line.placed_start) for line in theirs.document.lines
+        ] == [(line.source, line.translation, line.placed_start) for line in ours.document.lines]
+    assert not list(tmp_path.glob("remote/*.tmp*"))  # nothing half-written
+
+
+def test_a_server_down_at_the_start_is_left_out_and_all_down_is_one_line(loopback, caplog):
+    loopback.dead.add(SERVERS[0])
+    remote = connect(",".join(SERVERS), EngineChoice(match_voice_to_pitch=False), retry=FAST)
+    assert remote.translator.translate(["Hello."])[0].text
+    assert set(loopback.answered_by) == {SERVERS[1]}
+    assert f"cannot reach dubber server at {SERVERS[0]}" in caplog.text
+    loopback.dead.add(SERVERS[1])
+    with pytest.raises(DubberError, match="cannot reach dubber server at") as error:
+        connect(",".join(SERVERS), retry=FAST)
+    assert SERVERS[0] in str(error.value) and SERVERS[1] in str(error.value)
+
+
 def test_a_refusal_reaches_the_client_as_the_servers_one_line(loopback):
     translator = RemoteTranslator(ServerConnection(loopback.URL, MT, FAST), "x", "en", "fr")
     with pytest.raises(DubberError) as error:
