@@ -1,6 +1,8 @@
-"""Load test for `dubber serve`: throughput and latency per client count, then a soak.
+"""Load test for `dubber serve`: throughput and latency per client count, then a soak; or, with
+`--failover`, a batch dubbed through two servers while one is killed.
 
     python scripts/load_serve.py [--seconds 20] [--soak-seconds 300] [--soak-clients 32] [--batch 4]
+    python scripts/load_serve.py --failover [--files 10]
 
 Starts `dubber serve` on free loopback ports (traffic goes to 127.0.0.1 only), then for 1, 2, 4
 and 8 concurrent clients sends MT batches for `--seconds`, then short s2st requests for
@@ -11,6 +13,12 @@ failed requests and samples the server's memory (RSS of the server and all its c
 MT is Apertium (the offline default here): each call is one Apertium process, so the server's
 dynamic batching turns many clients' sentences into one call. Models: whisper-tiny.en and the
 Piper joe voice, the fastest installed here.
+
+`--failover` starts two servers, dubs `--files` short files (pieces of the shared recordings) with
+`dubber dub --server A,B`, kills server B with SIGKILL once it has answered 10 requests of the
+batch and starts it again on the same ports; then dubs the same files locally with the same
+models and compares every line (source and Spanish) and the outputs (all written, none left
+half-written).
 """
 
 from __future__ import annotations
@@ -70,12 +78,16 @@ def tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-def start_server(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
+MODELS = ("--asr", "whisper-tiny.en", "--tts", "piper-en_US-joe-medium", "--mt", "apertium")
+
+
+def start_server(
+    home: Path, log: Path, ports: tuple[int, int, int] | None = None
+) -> tuple[subprocess.Popen, str, tuple[int, int, int]]:
     from dubber.serve.server import free_ports
 
-    http, grpc, metrics = free_ports(3)
-    command = [sys.executable, "-m", "dubber", "serve", "--asr", "whisper-tiny.en"]
-    command += ["--tts", "piper-en_US-joe-medium", "--threads", "2", "--mt", "apertium"]
+    http, grpc, metrics = ports or free_ports(3)
+    command = [sys.executable, "-m", "dubber", "serve", *MODELS, "--threads", "2"]
     command += ["--http-port", str(http), "--grpc-port", str(grpc)]
     command += ["--metrics-port", str(metrics)]
     env = dict(os.environ, DUBBER_HOME=str(home), DUBBER_OFFLINE="1", HF_HUB_OFFLINE="1")
@@ -88,7 +100,7 @@ def start_server(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
             sys.exit(f"dubber serve exited; see {log}")
         try:
             with urllib.request.urlopen(f"{url}/v2/health/ready", timeout=2):
-                return process, url
+                return process, url, (http, grpc, metrics)
         except OSError:
             time.sleep(0.5)
     process.terminate()
@@ -162,7 +174,12 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     parser.add_argument("--soak-clients", type=int, default=32)
     parser.add_argument("--batch", type=int, default=4, help="sentences per MT request")
+    parser.add_argument("--failover", action="store_true", help="two servers, one killed")
+    parser.add_argument("--files", type=int, default=10, help="files dubbed in --failover")
     args = parser.parse_args()
+    if args.failover:
+        failover(max(2, min(args.files, 40)))
+        return
     if not 0 < args.seconds <= 120 or not 0 <= args.soak_seconds <= 900:
         parser.error("keep it bounded: --seconds up to 120, --soak-seconds up to 900")
     if not 1 <= args.soak_clients <= 64:
@@ -179,7 +196,7 @@ def main() -> None:
     audio = decode_audio(CLIP)
     with tempfile.TemporaryDirectory(prefix="dubber-load-") as folder:
         home = Path(folder)
-        process, url = start_server(home, home / "serve.log")
+        process, url, _ = start_server(home, home / "serve.log")
         print(f"server {url} (pid {process.pid}), load {os.getloadavg()}")
         try:
             print(f"server RSS after start: {tree_rss_mb(process.pid):.0f} MiB")
@@ -228,6 +245,113 @@ def soak(url: str, pid: int, batches: list[list[str]], audio: np.ndarray, args) 
             f" {statistics.mean(samples[:quarter]):.0f}, last quarter"
             f" {statistics.mean(samples[-quarter:]):.0f} ({len(samples)} samples)"
         )
+
+
+def failover(count: int) -> None:
+    """A batch of `count` files through two servers, one killed (SIGKILL) and restarted."""
+    from dubber.media.decode import decode_audio, write_wav
+
+    clips = sorted((DATA / "asr").glob("*.wav"))
+    with tempfile.TemporaryDirectory(prefix="dubber-failover-") as folder:
+        root = Path(folder)
+        media = root / "media"
+        media.mkdir()
+        for number in range(count):  # about 10 s each: two clips, one after the other
+            pair = [decode_audio(clips[(2 * number + k) % len(clips)]) for k in (0, 1)]
+            write_wav(media / f"item{number:02d}.wav", np.concatenate(pair), 16000)
+        servers = [start_server(root, root / f"serve{k}.log") for k in range(2)]
+        try:
+            _failover_batch(root, media, servers, count)
+        finally:
+            for process, _, _ in servers:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=120)
+
+
+def _failover_batch(root: Path, media: Path, servers: list, count: int) -> None:
+    """The batch through both servers, server B killed in the middle of it; then the check."""
+    env = dict(os.environ, DUBBER_HOME=str(root / "client"), DUBBER_OFFLINE="1")
+    remote = root / "remote"
+    urls = ",".join(url for _, url, _ in servers)
+    began = time.monotonic()
+    dub = subprocess.Popen(
+        [*DUB, str(media), "-o", str(remote), "--server", urls, "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    metrics = f"http://127.0.0.1:{servers[1][2][2]}/metrics"
+    while _answered(metrics) < 10 and dub.poll() is None:  # B is busy with the batch: kill it
+        time.sleep(0.2)
+    victim, victim_url, victim_ports = servers[1]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    print(f"killed {victim_url} (SIGKILL) {time.monotonic() - began:.1f} s into the batch")
+    _wait_for_free(victim_ports)  # its Triton process outlives it a moment, holding them
+    try:
+        servers[1] = start_server(root, root / "serve1-again.log", victim_ports)
+    except SystemExit:
+        dub.kill()
+        raise
+    print(f"restarted on the same ports {time.monotonic() - began:.1f} s into the batch")
+    _, stderr = dub.communicate(timeout=1800)
+    seconds = time.monotonic() - began
+    local = root / "local"
+    same_models = ["--asr-model", "whisper-tiny.en", "--engine", "apertium"]
+    same_models += ["--voice", "piper-en_US-joe-medium"]
+    subprocess.run(
+        [*DUB, str(media), "-o", str(local), *same_models], env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    written = sorted(path.name for path in remote.glob("*.es.wav"))
+    same = sum(_lines(remote, name) == _lines(local, name) for name in written)
+    leftovers = [p.name for p in remote.iterdir() if ".tmp" in p.name or p.name.startswith(".")]
+    print(
+        f"dub exit {dub.returncode} in {seconds:.1f} s: {len(written)} of {count} dubbed,"
+        f" {same} with every line as the local dub's; leftovers {leftovers}"
+    )
+    said = stderr.decode().splitlines()
+    (root.parent / "failover-client.log").write_text("\n".join(said))
+    print("client said:", *[line for line in said if "answer" in line or "error" in line][:3])
+
+
+DUB = (sys.executable, "-m", "dubber", "dub")
+
+
+def _answered(metrics: str) -> int:
+    """Requests a server has answered, all models, from its Prometheus metrics."""
+    try:
+        with urllib.request.urlopen(metrics, timeout=2) as page:
+            text = page.read().decode()
+    except OSError:
+        return 0
+    counts = [line.rsplit(" ", 1)[1] for line in text.splitlines()
+              if line.startswith("nv_inference_request_success{")]  # fmt: skip
+    return int(sum(float(count) for count in counts))
+
+
+def _wait_for_free(ports: tuple[int, ...], seconds: float = 60.0) -> None:
+    """Until nothing listens on `ports` any more (or `seconds` have passed)."""
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        busy = 0
+        for port in ports:
+            with socket.socket() as probe:
+                busy += probe.connect_ex(("127.0.0.1", port)) == 0
+        if not busy:
+            return
+        time.sleep(0.5)
+
+
+def _lines(folder: Path, dubbed: str) -> list[tuple[str, str]]:
+    """Each line's source and Spanish in the dub document beside `dubbed`."""
+    import json
+
+    document = folder / dubbed.replace(".es.wav", ".dub.json")
+    return [
+        (line["source"], line["translation"]) for line in json.loads(document.read_text())["lines"]
+    ]
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ backoff; a refused request becomes a one-line `DubberError`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -166,6 +167,7 @@ class ServerConnection:
             PyTritonClientModelUnavailableError,
             PyTritonClientQueueFullError,
             OSError,  # connection refused or reset
+            http.client.HTTPException,  # the connection closed mid-answer (a killed server)
         )
         delay, attempt = self.retry.first_delay, 1
         attempts = self.retry.attempts * len(self.pool.urls)

@@ -329,7 +329,8 @@ class TritonLoopback:
     names, dtypes and shapes, a refusal raised as Triton's error with the server's traceback.
     `failures` are raised, one per call, before any is answered; `sent` keeps every request and
     `answered_by` the address of each; a server in `dead` refuses connections, as a killed one,
-    and `kill_after` = (address, n) kills that server once n requests have been answered."""
+    and `kill_after` = (address, n) kills that server once n requests have been answered: the
+    next request to it loses its connection mid-answer, and later ones are refused."""
 
     URL = "http://127.0.0.1:8000"
 
@@ -342,6 +343,7 @@ class TritonLoopback:
         self.answered_by: list[str] = []
         self.dead: set[str] = set()
         self.kill_after: tuple[str, int] | None = None
+        self._dying: set[str] = set()  # killed while a request was on its way
         self.opened = self.closed = 0
         self.live = True
 
@@ -389,12 +391,18 @@ class TritonLoopback:
         return Client()
 
     def _answer(self, url: str, model: str, batch: bool, inputs: dict[str, np.ndarray]) -> dict:
+        import http.client
+
+        if url in self._dying:
+            self._dying.discard(url)
+            raise http.client.HTTPException("connection closed.")  # as geventhttpclient says
         if url in self.dead:
             raise ConnectionRefusedError(f"nothing listens at {url}")
         answer = self._infer(model, batch, inputs)
         self.answered_by.append(url)
-        if self.kill_after is not None and len(self.answered_by) >= self.kill_after[1]:
+        if self.kill_after is not None and len(self.answered_by) == self.kill_after[1]:
             self.dead.add(self.kill_after[0])
+            self._dying.add(self.kill_after[0])
         return answer
 
     def _infer(self, model: str, batch: bool, inputs: dict[str, np.ndarray]) -> dict:
