@@ -289,8 +289,9 @@ def diarization(
     json_: JsonOption = None,
     out_dir: OutDirOption = None,
 ) -> None:
-    """DER (pyannote.metrics, 0.25 s collar either side of a boundary) and how often the number
-    of speakers is found, of dub's diarization on recordings with reference turns."""
+    """DER and speaker purity (pyannote.metrics, 0.25 s collar either side of a boundary) and how
+    often the number of speakers is found, of dub's diarization on recordings with reference
+    turns."""
     from dubber.engines.diarizer import ENCODER_MODEL, SpeakerDiarizer
     from dubber.measure.diarization import evaluate, recordings_of, rttm_lines, summary
 

@@ -134,6 +134,7 @@ def test_eval_diarization_scores_recordings_against_their_rttm(joined, tmp_path)
     assert done.returncode == 0, done.stderr
     figures = json.loads(report.read_text(encoding="utf-8"))
     assert figures["recordings"] == 1 and 0.0 <= figures["der_mean"] <= 0.10
+    assert 0.9 <= figures["purity_mean"] <= 1.0
     hypothesis = (report.parent / "diarization.hyp.rttm").read_text(encoding="utf-8")
     assert hypothesis.startswith(f"SPEAKER {recording.name} 1 ")
     missing = run_dubber("eval", "diarization", str(audio), "--rttm", str(tmp_path / "none.rttm"))
