@@ -24,7 +24,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from dubber.engines.diarizer import ENCODER_MODEL
+from dubber.engines.diarizer import ENCODER_MODEL, SpeakerDiarizer
 from dubber.measure.diarization import (
     build_joined_set,
     encoder_rtf,
@@ -35,7 +35,6 @@ from dubber.measure.diarization import (
 )
 from dubber.speakers.cluster import ClusterRules
 from dubber.speakers.diarize import DiarizeRules
-from dubber.speakers.encoder import SpeakerEncoder
 from dubber.store.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -62,7 +61,7 @@ def main() -> None:
         background_percentile=None if args.background < 0 else args.background,
         cluster=ClusterRules(threshold=args.threshold),
     )
-    encoder = SpeakerEncoder.from_torch_checkpoint(Store().prepare(ENCODER_MODEL) / "pretrained.pt")
+    encoder = SpeakerDiarizer(Store().prepare(ENCODER_MODEL)).encoder
     files = build_joined_set(args.data, args.count, args.seed)
     hypotheses: dict = {}
     scores = evaluate(files, encoder, rules, args.known_speakers, hypotheses)

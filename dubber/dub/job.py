@@ -375,7 +375,8 @@ class DubJob:
             known = self.prints.cast[label]
             document.speakers[label] = CastMember(label, known.name, known.voice, known.pitch_hz)
         self._cast_voices(document)
-        log.info("%d speakers: %s", len(document.speakers), self._cast_summary(document))
+        cast = ", ".join(f"{m.name}={m.voice}" for m in document.speakers.values())
+        log.info("%d speakers: %s", len(document.speakers), cast)
         return functools.partial(_speaker_between, turns, labels)
 
     def _cast_voices(self, document: DubDocument) -> None:
@@ -386,10 +387,6 @@ class DubJob:
             apply_voice_map(document.speakers, self.options.voice_map, styles)
         assign_voices(document.speakers, styles)
         voice_lines(document.lines, document.speakers)
-
-    @staticmethod
-    def _cast_summary(document: DubDocument) -> str:
-        return ", ".join(f"{m.name}={m.voice}" for m in document.speakers.values())
 
     @classmethod
     def prepare_together(cls, jobs: Sequence[DubJob]) -> None:

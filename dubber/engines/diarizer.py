@@ -12,13 +12,18 @@ from dubber.speakers.encoder import SpeakerEncoder
 ENCODER_MODEL = "resemblyzer-ge2e"
 
 
+def checkpoint_in(folder: Path) -> Path:
+    """The encoder's weights in the model's store folder: resemblyzer's torch checkpoint."""
+    return folder / "pretrained.pt"
+
+
 class SpeakerDiarizer:
     """Speaker turns from Silero VAD, GE2E embeddings of sliding windows and clustering."""
 
     name = ENCODER_MODEL
 
     def __init__(self, folder: Path) -> None:
-        self.encoder = SpeakerEncoder.from_torch_checkpoint(folder / "pretrained.pt")
+        self.encoder = SpeakerEncoder.from_torch_checkpoint(checkpoint_in(folder))
 
     def diarize(self, audio: np.ndarray, speakers: int | None = None) -> list[Turn]:
         """Turns of 16 kHz mono `audio`; `speakers` fixes how many there are."""

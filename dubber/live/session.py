@@ -146,7 +146,7 @@ class LiveSession:
             ["Good morning, everyone."], beam_size=self.config.beam_size
         )
         voices = self.engines.voices
-        if self.engines.diarizer is not None and self.cast is not None:
+        if self.engines.diarizer is not None:
             self.engines.diarizer.embed(noise)
             for voice in voices.styles:  # every speaker's voice calibrated before anyone speaks
                 voices.by_voice(voice)

@@ -96,22 +96,23 @@ def diarize(
     regions = list(speech_regions(audio, rules) if regions is None else regions)
     if not regions:
         return []
-    speech = np.concatenate(
-        [audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in regions]
-    )
-    gain = _level_gain(speech)
+    gain = _level_gain(audio, regions)
     windows = windows_of(regions, rules)
     if not windows:
         return [Turn(a, b, 0) for a, b in regions]
-    embeddings = encoder.embed_windows(audio * gain, windows, rules.background_percentile)
+    embeddings = encoder.embed_windows(audio, windows, rules.background_percentile, gain)
     labels = cluster(embeddings, speakers, rules.cluster, weights=[b - a for a, b in windows])
     frames = _frame_labels(embeddings, labels, windows, regions, len(audio) / SAMPLE_RATE)
     return smooth(_runs(frames), rules)
 
 
-def _level_gain(speech: np.ndarray) -> float:
-    """The gain that raises the speech to the encoder's training level (never lowers it)."""
-    rms = float(np.sqrt(np.mean(np.square(speech, dtype=np.float64)))) if len(speech) else 0.0
+def _level_gain(audio: np.ndarray, regions: Sequence[tuple[float, float]]) -> float:
+    """The gain that raises the speech in `regions` to the encoder's training level (never
+    lowers it), measured without copying the speech out of the recording."""
+    pieces = [audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in regions]
+    samples = sum(len(piece) for piece in pieces)
+    energy = sum(float(np.dot(piece, piece)) for piece in pieces)
+    rms = np.sqrt(energy / samples) if samples else 0.0
     return max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
 
 

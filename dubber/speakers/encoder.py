@@ -107,15 +107,19 @@ class SpeakerEncoder:
         audio16k: np.ndarray,
         windows: Sequence[tuple[float, float]],
         background_percentile: float | None = None,
+        gain: float = 1.0,
     ) -> np.ndarray:
         """(N, 256) embeddings of the (start, end) windows, in seconds, of one recording.
 
         The mel frames are computed once over the whole recording; windows of one length (in
-        frames) run as one batch. The caller sets the level (see `raise_to_level`).
+        frames) run as one batch. The caller sets the level: `gain` scales the audio, as
+        `raise_to_level` would.
         `background_percentile` subtracts, per band, that percentile of the recording's mel
         power (a steady background such as a music bed), keeping at least 5 % of each value.
         """
         mel = mel_spectrogram(audio16k)
+        if gain != 1.0:  # the power of `gain` x audio, without scaling a copy of the audio
+            mel *= np.float32(gain * gain)
         if background_percentile is not None and len(mel):
             floor = np.percentile(mel, background_percentile, axis=0).astype(np.float32)
             mel = np.maximum(mel - floor, 0.05 * mel)

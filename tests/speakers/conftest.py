@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dubber.engines.diarizer import ENCODER_MODEL
+from dubber.engines.diarizer import ENCODER_MODEL, checkpoint_in
 from dubber.speakers.encoder import SpeakerEncoder
 from dubber.store.store import Store
 
@@ -15,7 +15,7 @@ from dubber.store.store import Store
 @pytest.fixture(scope="session")
 def checkpoint() -> Path:
     """resemblyzer's pretrained.pt."""
-    return Store().prepare(ENCODER_MODEL) / "pretrained.pt"
+    return checkpoint_in(Store().prepare(ENCODER_MODEL))
 
 
 @pytest.fixture(scope="session")
