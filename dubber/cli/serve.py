@@ -86,7 +86,8 @@ def serve(
         match_voice_to_pitch=voice_match is VoiceMatch.pitch,
     )
     runtime = runtime_options(device, compute_type, threads)
-    engines = load_engines(open_store(offline), runtime, choice)
+    store = open_store(offline)
+    engines = load_engines(store, runtime, choice)
     console.print(
         f"serving asr={engines.asr_model} mt={engines.mt_model}"
         f" tts={engines.voices.describe()} x{instances}"
@@ -98,4 +99,4 @@ def serve(
             f" metrics http://{host}:{metrics_port}/metrics (Ctrl-C to stop)"
         )
 
-    run_server(engines, options, on_ready=ready)
+    run_server(engines, store, options, on_ready=ready)

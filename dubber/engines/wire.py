@@ -17,6 +17,9 @@ from dubber.engines.types import (
 )
 
 ASR, MT, TTS, S2ST, INFO = "asr", "mt", "tts", "s2st", "info"
+# Triton answers /v2/health/ready before PyTriton has loaded the models (none loaded is ready);
+# PyTriton loads them one by one in the order bound, `info` last: its readiness means all are.
+READY_PATH = f"/v2/models/{INFO}/ready"
 MAX_AUDIO_SECONDS = 600  # ten minutes of 16 kHz audio per asr / s2st request
 MAX_TEXT_BYTES = 64 * 1024  # per text, UTF-8
 MAX_BEAM = 16

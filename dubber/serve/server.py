@@ -1,10 +1,12 @@
 """Triton Inference Server (through PyTriton) serving dubber's recogniser, translator and voice.
 
-Four models share one set of engines loaded in this process: `asr` (16 kHz audio to segments
-JSON), `mt` (sentences to n-best translations, dynamically batched), `tts` (text and rate to
-PCM, dynamically batched) and `s2st` (audio to Spanish audio and texts, composed from the other
-three in-process). A fifth, `info`, tells clients which engines answer. Engines are warmed up
-before Triton starts, so the server is ready only when warm.
+Three models share one set of engines loaded in this process: `asr` (16 kHz audio to segments
+JSON), `mt` (sentences to n-best translations, dynamically batched) and `tts` (text and rate to
+PCM, dynamically batched). `s2st` (audio to Spanish audio and texts) is a pipeline over them:
+business logic that runs the chain `dub` runs with this server's own asr, mt and tts called
+through Triton, so each stage's batcher sees the requests of every client, and its instances
+keep several clients' requests in the stages at once. A fifth model, `info`, tells clients which
+engines answer. Engines are warmed up before Triton starts, so the server is ready only when warm.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ import numpy as np
 
 from dubber.chain.options import NBEST
 from dubber.chain.s2st import translate_speech
-from dubber.engines.bundle import Engines
+from dubber.engines.bundle import EngineChoice, Engines
 from dubber.engines.protocols import Synthesizer, synthesize_all
 from dubber.engines.types import TranscribeOptions, Translation
 from dubber.engines.voice import Voice
@@ -46,12 +49,16 @@ from dubber.engines.wire import (
 from dubber.errors import DubberError
 from dubber.media.decode import AUDIO_RATE
 from dubber.serve.processes import Process, descendants, end
+from dubber.store.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_HYPOTHESES = int(NBEST.high)  # as many candidates as a dub may ask for
 
 MAX_BATCH = 32
+# s2st mostly waits on the stages it calls: enough instances for 8 clients' requests to be in
+# the stages at once (each instance is a Triton stub process: about 50 MB resident)
+S2ST_INSTANCES = 8
 QUEUE_DELAY_US = 5000
 WARM_UP_TEXT = "Hello, this is a warm-up sentence."
 
@@ -110,10 +117,13 @@ def _bytes_out(texts: list[str]) -> np.ndarray:
 
 
 class DubberModels:
-    """The inference callables, all over one set of `Engines`."""
+    """The inference callables, all over one set of `Engines`; `pipeline` connects the engines
+    s2st composes (this server's own models, through Triton), called at the first s2st request."""
 
-    def __init__(self, engines: Engines) -> None:
+    def __init__(self, engines: Engines, pipeline: Callable[[], Engines]) -> None:
         self.engines = engines
+        self._connect_pipeline, self._pipeline = pipeline, None
+        self._pipeline_lock = threading.Lock()
         default = engines.voices.for_pitch(None)
         self.voice, self.synthesizer = default.voice, default.synthesizer
         self._styled: dict[str, Synthesizer] = {
@@ -254,12 +264,21 @@ class DubberModels:
             )
         return responses
 
+    def pipeline(self) -> Engines:
+        """The engines s2st runs the chain with (connected once)."""
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                self._pipeline = self._connect_pipeline()
+            return self._pipeline
+
     def s2st(self, requests: Requests) -> Responses:
         """English audio to Spanish audio, with the lines' texts as JSON: the same chain as
-        `dubber dub` (sentence grouping, voice by pitch)."""
+        `dubber dub` (sentence grouping, voice by pitch), its stages the asr, mt and tts
+        models."""
         responses = []
         for request in requests:
-            result = translate_speech(_audio(np.asarray(request["audio"])), self.engines)
+            audio = _audio(np.asarray(request["audio"]))
+            result = translate_speech(audio, self.pipeline())
             texts = json.dumps(
                 {
                     "source": [line.source for line in result.lines],
@@ -369,7 +388,7 @@ def bind_models(triton: object, models: DubberModels, instances: int) -> None:
         INFO: ([text("query", optional=True)], [text("info")], unbatched),
     }
     for name, (inputs, outputs, config) in specs.items():
-        count = 1 if name == INFO else instances
+        count = {INFO: 1, S2ST: max(instances, S2ST_INSTANCES)}.get(name, instances)
         triton.bind(
             model_name=name,
             infer_func=[getattr(models, name)] * count,
@@ -424,13 +443,36 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def pipeline_choice(engines: Engines) -> EngineChoice:
+    """What a client of this server asks for to get these engines back (the same languages,
+    and voices by pitch when these are)."""
+    translator = engines.translator
+    return EngineChoice(
+        match_voice_to_pitch=engines.voices.matches_pitch,
+        source_language=translator.source_language,
+        target_language=translator.target_language,
+    )
+
+
+def own_address(options: ServeOptions) -> str:
+    """Where this server's own pipeline reaches its HTTP endpoint."""
+    host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{options.http_port}"
+
+
 def serve(
-    engines: Engines, options: ServeOptions, on_ready: Callable[[], None] | None = None
+    engines: Engines,
+    store: Store,
+    options: ServeOptions,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Warm the engines up, start Triton and serve until SIGTERM or Ctrl-C."""
     from pytriton.triton import Triton, TritonConfig
 
-    models = DubberModels(engines)
+    from dubber.engines.remote import connect
+
+    choice = pipeline_choice(engines)
+    models = DubberModels(engines, pipeline=lambda: connect(own_address(options), choice, store))
     models.warm_up()
     config = TritonConfig(
         http_address=options.host,
@@ -450,6 +492,7 @@ def serve(
             with Triton(config=config) as triton:
                 bind_models(triton, models, options.instances)
                 triton.run()
+                models.pipeline()  # s2st's stages connected before the first client asks
                 if on_ready is not None:
                     on_ready()
                 try:

@@ -10,6 +10,7 @@ import typer
 import yaml
 
 from dubber.cli.app import app
+from dubber.engines.wire import READY_PATH
 
 MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "dubber-serve.yaml"
 
@@ -29,8 +30,8 @@ def test_replicas_take_requests_only_when_ready_behind_one_service():
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     ready = container["readinessProbe"]["httpGet"]
-    assert ready["path"] == "/v2/health/ready" and ports[ready["port"]] == 8000
-    assert container["startupProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    assert ready["path"] == READY_PATH and ports[ready["port"]] == 8000
+    assert container["startupProbe"]["httpGet"]["path"] == READY_PATH
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert {port["targetPort"] for port in service["spec"]["ports"]} == set(ports)
 

@@ -30,7 +30,14 @@ from dubber.engines.wire import (
     translation_from_json,
 )
 from dubber.media.decode import AUDIO_RATE
-from dubber.serve.server import MAX_BATCH, MAX_HYPOTHESES, BadRequest, DubberModels, bind_models
+from dubber.serve.server import (
+    MAX_BATCH,
+    MAX_HYPOTHESES,
+    S2ST_INSTANCES,
+    BadRequest,
+    DubberModels,
+    bind_models,
+)
 from tests.helpers.fake_serving import FakeTriton, StyledBeeps, served_engines
 from tests.helpers.fakes import EchoTranslator, beeps
 
@@ -46,7 +53,7 @@ def engines(calibration) -> Engines:
 
 @pytest.fixture
 def models(engines) -> DubberModels:
-    return DubberModels(engines)
+    return DubberModels(engines, pipeline=lambda: engines)  # s2st in this process
 
 
 @pytest.fixture(scope="module")
@@ -324,9 +331,10 @@ def test_warm_up_runs_each_engine_once(models, engines):
 def test_the_five_models_are_bound_to_their_callables(models):
     triton = FakeTriton()
     bind_models(triton, models, instances=3)
-    assert set(triton.models) == {ASR, MT, TTS, S2ST, INFO}
+    assert list(triton.models) == [ASR, MT, TTS, S2ST, INFO]  # loaded in this order: info last
     for name, bound in triton.models.items():
-        assert bound.infer_funcs == [getattr(models, name)] * (1 if name == INFO else 3)
+        count = {INFO: 1, S2ST: S2ST_INSTANCES}.get(name, 3)
+        assert bound.infer_funcs == [getattr(models, name)] * count
     assert triton.batched == {MT, TTS}
     assert {triton.models[name].max_batch for name in triton.batched} == {MAX_BATCH}
     required = {

@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +39,7 @@ from dubber.engines.remote import (  # noqa: E402
 )
 from dubber.engines.types import TranscribeOptions  # noqa: E402
 from dubber.engines.voice import Voice  # noqa: E402
-from dubber.engines.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES  # noqa: E402
+from dubber.engines.wire import MAX_AUDIO_SECONDS, MAX_TEXT_BYTES, READY_PATH  # noqa: E402
 from dubber.errors import DubberError, UsageError  # noqa: E402
 from dubber.media.decode import decode_audio  # noqa: E402
 from dubber.media.probe import probe  # noqa: E402
@@ -76,7 +78,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"dubber serve exited:\n{self.log.read_text()[-3000:]}")
-            if http_status(f"{self.url}/v2/health/ready") == 200:
+            if http_status(f"{self.url}{READY_PATH}") == 200:
                 return
             time.sleep(0.5)
         self.stop()
@@ -349,6 +351,46 @@ def test_dub_command_refuses_a_voice_the_server_does_not_run(server, shared_data
     )  # fmt: skip
     one_line_error(done, "runs kokoro-82m-offline", "drop --voice", exit_code=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def triton_counters(server: Server, model: str) -> tuple[float, float]:
+    """Requests `model` answered and the times it ran (Triton's Prometheus counters)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.metrics}/metrics", timeout=5) as page:
+        text = page.read().decode()
+
+    def counter(name: str) -> float:
+        prefix = f'{name}{{model="{model}"'
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith(prefix))  # fmt: skip
+
+    return counter("nv_inference_request_success"), counter("nv_inference_exec_count")
+
+
+def test_s2st_requests_of_several_clients_share_the_stages_batches(server, shared_data):
+    """Clients' s2st requests at once: the tts model runs fewer times than it is asked. Each
+    s2st request asks for one line at a time, so a run of several requests holds lines of
+    different clients; and each client gets the answer to its own clip."""
+    clips = sorted((shared_data / "asr").glob("*.wav"), key=lambda p: -p.stat().st_size)[:6]
+    audio = [decode_audio(path) for path in clips]
+    asked, ran = triton_counters(server, "tts")
+    start = threading.Barrier(len(audio))
+
+    def ask(samples: np.ndarray) -> list[str]:
+        with ModelClient(server.url, "s2st", inference_timeout_s=300) as client:
+            start.wait()
+            answer = client.infer_sample(audio=samples)
+        return json.loads(bytes(answer["texts"][0]).decode())["source"]
+
+    with ThreadPoolExecutor(len(audio)) as pool:
+        sources = list(pool.map(ask, audio))
+    now_asked, now_ran = triton_counters(server, "tts")
+    lines = sum(len(source) for source in sources)
+    assert now_asked - asked == lines > len(audio)  # every line of every client spoken
+    assert now_ran - ran < lines
+    with ModelClient(server.url, "s2st") as client:  # the same answer as a client alone gets
+        alone = client.infer_sample(audio=audio[0])
+    assert json.loads(bytes(alone["texts"][0]).decode())["source"] == sources[0]
+    assert len({" ".join(source) for source in sources}) == len(audio)
 
 
 def test_sigterm_stops_everything(server):

@@ -4,11 +4,13 @@ through an in-process Triton loopback (fake engines, no Triton process)."""
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 
 import numpy as np
 import pytest
 
+from dubber.chain.s2st import translate_speech
 from dubber.dub.batch import dub_files, plan_dubs
 from dubber.dub.job import DubOptions
 from dubber.engines.bundle import EngineChoice, Engines
@@ -28,7 +30,10 @@ from dubber.engines.types import (
     Word,
 )
 from dubber.engines.wire import (
+    ASR,
     MT,
+    S2ST,
+    TTS,
     options_from_json,
     options_to_json,
     segments_from_json,
@@ -38,7 +43,7 @@ from dubber.engines.wire import (
 )
 from dubber.errors import DubberError, UsageError
 from dubber.media.decode import AUDIO_RATE, write_wav
-from dubber.serve.server import MAX_BATCH, DubberModels
+from dubber.serve.server import MAX_BATCH, DubberModels, pipeline_choice
 from tests.helpers.fake_serving import RecordingRecognizer, TritonLoopback, served_engines
 from tests.helpers.fakes import EchoTranslator, beeps
 
@@ -93,7 +98,9 @@ def served(calibration) -> Engines:
 @pytest.fixture
 def loopback(served, monkeypatch) -> TritonLoopback:
     pytest.importorskip("pytriton", reason="needs the 'serve' extra")
-    return TritonLoopback(DubberModels(served)).install(monkeypatch)
+    choice = pipeline_choice(served)
+    models = DubberModels(served, pipeline=lambda: connect(TritonLoopback.URL, choice, retry=FAST))
+    return TritonLoopback(models).install(monkeypatch)
 
 
 @pytest.fixture
@@ -177,6 +184,22 @@ def test_a_dub_through_the_server_matches_a_local_dub(remote, calibration, tmp_p
         assert (ours.source, ours.translation, ours.placed_start, ours.placed_end) == (
             theirs.source, theirs.translation, theirs.placed_start, theirs.placed_end,
         )  # fmt: skip
+
+
+def test_s2st_runs_the_chain_on_the_servers_own_models_and_gives_the_local_result(
+    loopback, calibration
+):
+    import pytriton.client
+
+    audio = beeps(SPANS, 5.5)
+    answer = pytriton.client.ModelClient(loopback.URL, S2ST).infer_sample(audio=audio)
+    here = translate_speech(audio, served_engines(calibration, SCRIPT))
+    texts = json.loads(bytes(answer["texts"][0]).decode())
+    assert texts["source"] == [line.source for line in here.lines] and len(here.lines) == 3
+    assert texts["translation"] == [line.translation for line in here.lines]
+    assert np.array_equal(answer["audio"], here.speech.samples)
+    asked = [model for model, _ in loopback.sent]  # connecting may calibrate the voice first
+    assert asked[0] == S2ST and asked[asked.index(ASR) :] == [ASR, MT] + [TTS] * len(here.lines)
 
 
 SERVERS = ("http://127.0.0.1:8000", "http://127.0.0.1:8100")
