@@ -115,7 +115,7 @@ def start_server(
     deadline = time.monotonic() + 900  # the first start of the LLM converts it
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"dubber serve exited; see {log}")
+            sys.exit(f"dubber serve exited:\n{log.read_text(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}{READY_PATH}", timeout=2):
                 return process, url, (http, grpc, metrics)
