@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dubber.speakers.cluster import ClusterRules, centroids, cluster
-from dubber.speakers.encoder import TARGET_DBFS, SpeakerEncoder
+from dubber.speakers.encoder import SpeakerEncoder, level_gain
 from dubber.speakers.features import SAMPLE_RATE
 
 FRAME = 0.01  # seconds per decision frame
@@ -112,8 +112,7 @@ def _level_gain(audio: np.ndarray, regions: Sequence[tuple[float, float]]) -> fl
     pieces = [audio[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)] for a, b in regions]
     samples = sum(len(piece) for piece in pieces)
     energy = sum(float(np.dot(piece, piece)) for piece in pieces)
-    rms = np.sqrt(energy / samples) if samples else 0.0
-    return max(1.0, 10 ** (TARGET_DBFS / 20) / rms) if rms > 0 else 1.0
+    return level_gain(float(np.sqrt(energy / samples)) if samples else 0.0)
 
 
 def _frame_labels(

@@ -24,12 +24,16 @@ EMBEDDING = 256
 _BATCH = 128  # windows per LSTM pass
 
 
+def level_gain(rms: float, target_dbfs: float = TARGET_DBFS) -> float:
+    """The gain that raises speech of this RMS to `target_dbfs`: never below 1 (quieter input
+    is raised, louder kept), 1 for silence; as resemblyzer."""
+    return max(1.0, 10 ** (target_dbfs / 20) / rms) if rms > 0 else 1.0
+
+
 def raise_to_level(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.ndarray:
     """Audio scaled up so its RMS reaches `target_dbfs` (never scaled down), as resemblyzer."""
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if len(audio) else 0.0
-    if rms <= 0.0:
-        return audio
-    gain = 10 ** (target_dbfs / 20) / rms
+    gain = level_gain(rms, target_dbfs)
     return (audio * gain).astype(np.float32) if gain > 1.0 else audio
 
 
