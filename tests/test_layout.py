@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import graphlib
 import importlib.metadata
 import re
@@ -15,21 +16,24 @@ from tests.helpers.paths import REPO
 PACKAGE = REPO / "dubber"
 
 
+@functools.cache
 def modules() -> dict[str, ast.Module]:
+    """Every module of the package by its dotted name, parsed once for all the checks."""
     return {
         ".".join(path.relative_to(REPO).with_suffix("").parts): ast.parse(path.read_text())
         for path in PACKAGE.rglob("*.py")
     }
 
 
-def imports(tree: ast.Module) -> set[str]:
-    found = set()
+@functools.cache
+def imports(tree: ast.Module) -> frozenset[str]:
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found.add(node.module)
-    return found
+    return frozenset(found)
 
 
 def test_every_third_party_import_is_a_declared_dependency():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Annotated, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.logging import RichHandler
@@ -72,11 +73,18 @@ def _root(
     )
 
 
+@functools.cache
+def command() -> Callable[..., Any]:
+    """The Click command Typer builds from `app`, built once a process (it reads every
+    command's signature: ~80 ms, again at each call of `app()`)."""
+    return typer.main.get_command(app)
+
+
 def run(arguments: Sequence[str] | None = None) -> None:
     """Run the app on `arguments` (the command line's when None); a DubberError (or an error of
     the operating system) becomes one line on stderr and an exit code; Ctrl-C exits with 130."""
     try:
-        app(args=arguments, prog_name="dubber")
+        command()(args=arguments, prog_name="dubber")
     except DubberError as error:
         fail(str(error), error.exit_code)
     except OSError as error:

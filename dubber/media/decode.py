@@ -3,6 +3,7 @@ files."""
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import wave
@@ -59,6 +60,8 @@ def _decode(path: Path, target: str, sample_rate: int, channels: int) -> bytes:
     """Decode the first audio stream of `path` as raw float32 into `target` (a file, or
     ffmpeg.PIPE for the bytes returned); unreadable input is a one-line UsageError."""
     path = check_input_file(path)
+    if (converted := _decode_plain_wav(path, target, sample_rate, channels)) is not None:
+        return converted
     audio = ffmpeg.source(path)["a:0"]
     pcm = {"format": "f32le", "acodec": "pcm_f32le", "ac": channels, "ar": sample_rate}
     done = ffmpeg.run(ffmpeg.output(audio, path=target, **pcm))
@@ -67,9 +70,47 @@ def _decode(path: Path, target: str, sample_rate: int, channels: int) -> bytes:
         if b"matches no streams" in done.stderr:  # not the last line in newer FFmpeg
             raise UsageError(f"{path} has no audio stream")
         if "No space left on device" in reason:
-            raise DubberError(f"no space left on {Path(target).parent}: free some room")
+            raise _no_space(target)
         raise UsageError(f"cannot decode audio from {path}: {reason.removeprefix(f'{path}: ')}")
     return done.stdout
+
+
+def _decode_plain_wav(path: Path, target: str, sample_rate: int, channels: int) -> bytes | None:
+    """`_decode` without a process for a 16-bit PCM WAV file already at `sample_rate` with
+    `channels` (ffmpeg would only scale its integers to floats); None for any other file."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            layout = (wav.getsampwidth(), wav.getnchannels(), wav.getframerate())
+            if layout != (2, channels, sample_rate) or wav.getnframes() == 0:
+                return None
+            return _convert_pcm16(wav, target)
+    except (wave.Error, EOFError):
+        return None
+
+
+def _convert_pcm16(wav: wave.Wave_read, target: str) -> bytes:
+    """The WAV's samples as float32 (x / 32768, as ffmpeg converts them): returned for
+    ffmpeg.PIPE, else written to the file `target` ten seconds of audio at a time."""
+    if target == ffmpeg.PIPE:
+        return _pcm16_to_float(wav.readframes(wav.getnframes()))
+    try:
+        with open(target, "wb") as raw:
+            while frames := wav.readframes(10 * wav.getframerate()):
+                raw.write(_pcm16_to_float(frames))
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise _no_space(target) from error
+        raise
+    return b""
+
+
+def _pcm16_to_float(frames: bytes) -> bytes:
+    whole = len(frames) // 2 * 2  # a file cut inside a sample ends on a byte of it
+    return (np.frombuffer(frames[:whole], dtype="<i2") / np.float32(32768)).astype("<f4").tobytes()
+
+
+def _no_space(target: str) -> DubberError:
+    return DubberError(f"no space left on {Path(target).parent}: free some room")
 
 
 def resample(samples: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +37,11 @@ def check_input_file(path: Path) -> Path:
 
 
 def probe(path: Path) -> MediaInfo:
-    """Read the container's streams and duration; a file FFmpeg cannot read is a UsageError."""
+    """Read the container's streams and duration; a file FFmpeg cannot read is a UsageError.
+    A PCM WAV file is read from its header, with no process, as ffprobe reads it."""
     path = check_input_file(path)
+    if (plain := _plain_wav_info(path)) is not None:
+        return plain
     found, reason = ffmpeg.probe_json(path)
     if found is None:
         raise UsageError(f"{path} is not a readable audio or video file ({reason})")
@@ -59,6 +64,26 @@ def probe(path: Path) -> MediaInfo:
         audio_channels=int(audio["channels"]) if audio and "channels" in audio else None,
         video_codec=video.get("codec_name") if video else None,
     )
+
+
+def _plain_wav_info(path: Path) -> MediaInfo | None:
+    """What ffprobe says of a PCM WAV file, from its header: the samples it announces, or as many
+    as the file holds when it is shorter (as ffmpeg clamps them); None for any other file."""
+    with open(path, "rb") as handle:
+        try:
+            with wave.open(handle) as wav:
+                data_start = handle.tell()  # the header read, the file stands at the samples
+                rate, channels = wav.getframerate(), wav.getnchannels()
+                held = (os.fstat(handle.fileno()).st_size - data_start) // (
+                    wav.getsampwidth() * channels
+                )
+                frames = min(wav.getnframes(), held)
+        except (wave.Error, EOFError):
+            return None
+    if frames <= 0:
+        return None
+    microseconds = (frames * 1_000_000 + rate // 2) // rate  # rounded half up, as ffmpeg does
+    return MediaInfo(path, microseconds / 1e6, True, False, rate, channels)
 
 
 def _duration(found: dict) -> float:

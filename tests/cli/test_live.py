@@ -89,14 +89,11 @@ def test_cli_unreadable_file(tmp_path):
 
 
 def test_cli_stdin_refuses_a_wav_file_or_a_bad_rate(short_wav):
-    wav_bytes = subprocess.run(
-        [sys.executable, "-m", "dubber", "live", "--input", "-", "-o", "x.wav", *ENGINES, *VOICE],
-        input=short_wav.read_bytes()[:20000],
-        capture_output=True,
-        timeout=300,
-    )
-    assert wav_bytes.returncode == 2 and b"raw PCM" in wav_bytes.stderr
-    assert len(wav_bytes.stderr.decode().strip().splitlines()) == 1
+    wav_bytes = run_dubber(
+        "live", "--input", "-", "-o", "x.wav", *ENGINES, *VOICE,
+        stdin_bytes=short_wav.read_bytes()[:20000],
+    )  # fmt: skip
+    one_line_error(wav_bytes, "raw PCM", exit_code=2)
     result = run_dubber("live", "--input", "-", "--rate", "1000", *ENGINES)
     assert result.returncode == 2 and "rate" in result.stderr
 
@@ -218,7 +215,7 @@ def test_live_json_prints_the_latencies_on_standard_output(calibration, tmp_path
     monkeypatch.setattr("dubber.engines.load.load_engines", lambda *args, **kwargs: engines)
     monkeypatch.setattr("dubber.live.session.SileroStream", EnergyVad)
     done = run_dubber(
-        "live", "--input", str(speech), "--speed", "4", "-o", str(tmp_path / "es.wav"), "--json"
+        "live", "--input", str(speech), "--speed", "8", "-o", str(tmp_path / "es.wav"), "--json"
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)

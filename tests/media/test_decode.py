@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dubber.errors import UsageError
+from dubber.media import decode, ffmpeg
 from dubber.media.decode import MappedAudio, decode_audio, write_wav
 from dubber.media.probe import probe
 from tests.helpers.media import make_video
@@ -60,6 +61,29 @@ def test_released_audio_leaves_memory_and_reads_back_the_same(noise_wav, tmp_pat
     assert before >= 60 * RATE * 4 // 1024 * 0.9
     assert after <= before * 0.3
     assert np.array_equal(audio.samples[: 50 * RATE], decoded[: 50 * RATE])
+
+
+def test_a_16_khz_mono_wav_is_read_with_no_process_into_the_samples_ffmpeg_gives(
+    noise_wav, tmp_path, monkeypatch
+):
+    path, _ = noise_wav
+    cut = tmp_path / "cut.wav"  # cut inside a sample: its header announces more
+    cut.write_bytes(path.read_bytes()[:100_001])
+
+    def no_process(*_, **__):
+        raise AssertionError("ffmpeg ran")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ffmpeg, "run", no_process)
+        read, short = decode_audio(path), decode_audio(cut)
+        mapped = np.array(MappedAudio(path, tmp_path / "a.f32").samples)
+    narrow = tmp_path / "8k.wav"  # another rate: resampled by ffmpeg
+    write_wav(narrow, read[: 8000 * 3], 8000)
+    assert len(decode_audio(narrow)) == pytest.approx(3 * RATE, abs=32)
+    monkeypatch.setattr(decode, "_decode_plain_wav", lambda *_: None)
+    assert np.array_equal(read, decode_audio(path)) and np.array_equal(read, mapped)
+    assert np.array_equal(short, decode_audio(cut)) and len(short) < len(read)
+    assert np.array_equal(mapped, MappedAudio(path, tmp_path / "b.f32").samples)
 
 
 def test_a_file_with_no_audio_or_no_samples_is_a_usage_error(tmp_path):

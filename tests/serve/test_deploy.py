@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import kubernetes_validate
-import typer
 import yaml
 
-from dubber.cli.app import app
+from dubber.cli.app import command as command_line
 from dubber.engines.wire import READY_PATH
 
 MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "dubber-serve.yaml"
@@ -39,6 +38,6 @@ def test_replicas_take_requests_only_when_ready_behind_one_service():
 def test_the_container_runs_dubber_serve_with_options_it_has():
     (container,) = resources()["Deployment"]["spec"]["template"]["spec"]["containers"]
     command, *arguments = container["args"]
-    serve = typer.main.get_command(app).get_command(None, command)  # type: ignore[union-attr]
+    serve = command_line().get_command(None, command)  # type: ignore[union-attr]
     context = serve.make_context(command, list(arguments))
     assert context.params["host"] == "0.0.0.0" and context.params["http_port"] == 8000
